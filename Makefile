@@ -1,0 +1,35 @@
+# The two set-up commands of the README, and what they stand on.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.maestro-installed
+# two workers: the machines here have two cores, and most tests wait on subprocesses and servers
+PYTEST_ARGS ?= -n 2
+
+.PHONY: test demo bench install system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser,redis]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium, chromium-driver and redis-server, installed with apt-get when missing
+system-packages:
+	bash .ci/system-packages.sh
+
+test: $(STAMP) system-packages
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/maestro --version
+	$(BIN)/maestro config show
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser,redis,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) dist extracted .maestro .pytest_cache

@@ -1,0 +1,121 @@
+"""The maestro command line: global options, command registration, and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from typing import Annotated
+
+import typer
+
+from . import __version__, redaction
+from .context import State
+from .errors import ExitCode, MaestroError
+
+app = typer.Typer(
+    name="maestro",
+    help=(
+        "Carve reusable packages out of legacy Python repos, publish them, "
+        "run test plans and report on the results.\n\n"
+        "Example: maestro extract legacy/src/resilience --name acme-resilience --verify"
+    ),
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"maestro {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")] = 0,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: NO_COLOR).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also: MAESTRO_DEBUG=1).")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    state: State = ctx.obj
+    state.console.quiet = quiet
+    state.console.verbose = verbose
+    state.console.json_mode = json_output
+    if no_color:
+        state.console.color = False
+    state.debug = state.debug or debug
+    state.command = ctx.invoked_subcommand
+
+
+# -- registration: every command, in one visible list (hatch's cli/__init__.py) ----------------------
+from .commands import audit as _audit  # noqa: E402
+from .commands import config as _config  # noqa: E402
+
+app.add_typer(_config.app, name="config")
+app.add_typer(_audit.app, name="audit")
+
+
+def _attach_audit(state: State) -> None:
+    """Record core events in the audit log, resolving its path only when the first event comes."""
+    from . import events
+
+    def listener(event: events.Event) -> None:
+        path = state.audit_path()
+        if path is not None:
+            from .audit import AuditLog
+
+            AuditLog(path, state.command or "", state.argv)(event)
+
+    events.subscribe(listener)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run maestro; every expected failure becomes one line and an exit code here, and only here."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    redaction.register_argv(args)
+    redaction.register_from_environment()
+    state = State(debug=os.environ.get("MAESTRO_DEBUG", "") not in ("", "0"), argv=args)
+    _attach_audit(state)
+    try:
+        result = app(args=args, prog_name="maestro", standalone_mode=False, obj=state)
+        code = int(result) if isinstance(result, int) else ExitCode.OK
+    except typer.Exit as exc:  # typer turns Ctrl-C into Exit(130) itself
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        state.console.error("interrupted")
+        code = ExitCode.INTERRUPTED
+    except typer.TyperException as exc:  # typer's usage errors: unknown option, missing argument
+        context = getattr(exc, "ctx", None)
+        where = f"{context.command_path}: " if context is not None else ""
+        state.console.error(f"{where}{exc.format_message()}", hint="add --help for usage")
+        code = ExitCode.BAD_INPUT
+    except MaestroError as exc:
+        if state.debug:
+            traceback.print_exc()
+        state.console.error(str(exc), exc.hint)
+        code = exc.exit_code
+    except Exception:  # the boundary: anything else is a bug, reported without a traceback
+        if state.debug:
+            traceback.print_exc()
+        log = _write_crash_log(args)
+        state.console.error("unexpected error, rerun with --debug", hint=f"details in {log}")
+        code = ExitCode.INTERNAL
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _write_crash_log(args: list[str]) -> str:
+    fd, path = tempfile.mkstemp(prefix="maestro-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as stream:
+        stream.write(f"maestro {__version__} {' '.join(redaction.scrub_argv(args))}\n")
+        stream.write(redaction.scrub(traceback.format_exc()))
+    return path

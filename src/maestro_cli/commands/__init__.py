@@ -1,0 +1,1 @@
+"""One thin module per command: parse options, call a core, render what it returns."""

@@ -1,0 +1,52 @@
+"""What one invocation knows before any command runs: output settings, and configuration on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .console import Console
+
+if TYPE_CHECKING:
+    import typer
+
+    from .config import Settings
+
+
+@dataclass
+class State:
+    console: Console = field(default_factory=Console)
+    debug: bool = False
+    command: str | None = None
+    argv: list[str] = field(default_factory=list)
+    _settings: Settings | None = field(default=None, init=False, repr=False)
+
+    def settings(self, **flags: Any) -> Settings:
+        """Configuration resolved with this command's flags on top; loaded on first use only."""
+        if flags or self._settings is None:
+            from .config import load_settings
+
+            loaded = load_settings(flags={k: v for k, v in flags.items() if v is not None})
+            if not flags:
+                self._settings = loaded
+            return loaded
+        return self._settings
+
+    def for_command(self, json_output: bool) -> Console:
+        """The console, switched to JSON mode when the command's own ``--json`` was given."""
+        if json_output:
+            self.console.json_mode = True
+        return self.console
+
+    def audit_path(self) -> Path | None:
+        settings = self.settings()
+        return settings.audit_path if settings["audit"] else None
+
+
+def get_state(ctx: typer.Context) -> State:
+    state = ctx.find_root().obj
+    if not isinstance(state, State):  # a command invoked without going through cli.main
+        state = State()
+        ctx.find_root().obj = state
+    return state

@@ -1,0 +1,67 @@
+"""Named events that cores emit and listeners (the audit log) receive, like pdm's signals.
+
+Cores say *what happened* (``extract.written``, ``publish.uploaded``, ``plan.finished``) without
+knowing who listens; the CLI decides which listeners are attached for one invocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Something an action produced or sent: a path or a URL, with the sha256 of its content."""
+
+    path: str
+    sha256: str | None = None
+
+    @classmethod
+    def from_file(cls, path: Path) -> Artifact:
+        digest = hashlib.sha256()
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        return cls(str(path), digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    outcome: str = "ok"
+    artifacts: tuple[Artifact, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Event], None]
+
+_lock = threading.Lock()
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> Callable[[], None]:
+    """Attach a listener; returns the function that detaches it."""
+    with _lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def emit(
+    name: str, *, outcome: str = "ok", artifacts: Iterable[Artifact] = (), **details: Any
+) -> None:
+    event = Event(name=name, outcome=outcome, artifacts=tuple(artifacts), details=details)
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(event)
