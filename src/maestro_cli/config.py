@@ -168,8 +168,14 @@ def _read_file(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ConfigError(f"invalid TOML: {exc.args[0] if exc.args else exc}", location=Location(str(path), line)) from None
+        # Python 3.11's tomllib puts the position only in the message: "... (at line 2, column 8)"
+        found = re.search(r"^(?P<msg>.*?)(?: \(at line (?P<line>\d+), column (?P<col>\d+)\))?$", str(exc))
+        assert found is not None  # the pattern matches any message
+        line, column = found["line"], found["col"]
+        raise ConfigError(
+            f"invalid TOML: {found['msg']}",
+            location=Location(str(path), int(line) if line else None, int(column) if column else None),
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", location=Location(str(path))) from None
     prefix = ""

@@ -22,7 +22,8 @@ SECRET_ENV_VARS = (
 # Command-line options whose following value is a secret.
 SECRET_OPTIONS = ("-p", "--password", "--token")
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+# Bounded scheme length and a word boundary keep this linear on long lines without URLs.
+_URL_PASSWORD = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -52,7 +53,8 @@ def scrub(text: str) -> str:
     """Mask registered secrets and the password part of any ``scheme://user:password@`` URL."""
     if not text:
         return text
-    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     with _lock:
         # longest first, so a secret containing another one is masked whole
         for secret in sorted(_secrets, key=len, reverse=True):

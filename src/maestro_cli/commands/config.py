@@ -18,9 +18,9 @@ def show(
 ) -> None:
     """Print every setting, its value and its origin (flag, env, file or default).
 
-    Secrets show as ****.
+    Secrets show as ****. Environment variables are MAESTRO_<KEY>, e.g. MAESTRO_JOBS=4.
 
-    Example: MAESTRO_JOBS=4 maestro config show --json
+    Example: maestro config show --json
     """
     state = get_state(ctx)
     console = state.for_command(json_output)

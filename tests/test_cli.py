@@ -1,0 +1,98 @@
+"""The command line itself: help, version, usage errors and the one error boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maestro_cli import __version__
+from maestro_cli.errors import ExitCode
+
+
+def test_version(run_cli) -> None:
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"maestro {__version__}\n"
+
+
+def test_help_lists_commands_and_an_example(run_cli) -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("config", "audit"):
+        assert command in result.stdout
+    assert "Example:" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["config", "show"], ["audit", "show"], ["audit", "export"]])
+def test_every_command_help_has_an_example(run_cli, command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example: maestro" in result.stdout
+
+
+def test_unknown_command_is_bad_usage_without_traceback(run_cli) -> None:
+    result = run_cli("confg")
+    assert result.exit_code == ExitCode.BAD_INPUT == 2
+    assert "error: maestro: No such command 'confg'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_option_names_the_command(run_cli) -> None:
+    result = run_cli("config", "show", "--frobnicate")
+    assert result.exit_code == 2
+    assert "maestro config show: No such option: --frobnicate" in result.stderr
+
+
+def test_unexpected_error_points_to_a_crash_log(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("boom in a core")
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", broken)
+    result = run_cli("config", "show")
+    assert result.exit_code == ExitCode.INTERNAL == 70
+    assert "unexpected error, rerun with --debug" in result.stderr
+    assert "Traceback" not in result.stderr
+    log = Path(result.stderr.split("details in ")[1].split()[0])
+    assert "RuntimeError: boom in a core" in log.read_text()
+    log.unlink()
+
+
+def test_debug_shows_the_traceback(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("boom in a core")
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", broken)
+    result = run_cli("--debug", "config", "show")
+    assert result.exit_code == 70
+    assert "Traceback" in result.stderr
+
+
+def test_ctrl_c_exits_130(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", interrupted)
+    assert run_cli("config", "show").exit_code == ExitCode.INTERRUPTED == 130
+
+
+def test_job_failure_exits_1(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.errors import JobFailedError
+
+    def failed(**_: object) -> None:
+        raise JobFailedError("the index refused the upload", hint="check the password")
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", failed)
+    result = run_cli("config", "show")
+    assert result.exit_code == ExitCode.FAILURES == 1
+    assert result.stderr.splitlines() == ["error: the index refused the upload", "hint: check the password"]
+
+
+def test_exit_codes_are_the_documented_ones() -> None:
+    assert {code.name: int(code) for code in ExitCode} == {
+        "OK": 0,
+        "FAILURES": 1,
+        "BAD_INPUT": 2,
+        "INTERNAL": 70,
+        "INTERRUPTED": 130,
+    }
