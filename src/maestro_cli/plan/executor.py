@@ -1,0 +1,135 @@
+"""Executing one attempt of one step: the part of a run that a queue of remote workers can replace.
+
+The scheduler decides *what* runs and *when* (graph order, ``if:``, retries, services, fail-fast);
+an :class:`AttemptExecutor` decides *where*. :class:`LocalExecutor` runs the adapter in the calling
+thread on this machine; a distributed executor sends the :class:`AttemptRequest` to a queue and
+blocks until a worker reports the :class:`~maestro_cli.adapters.base.StepResult` back.
+
+An executor's ``execute`` is called from up to ``--jobs`` scheduler threads at once, blocks until
+the attempt is over, must honour ``request.cancel`` (stop the attempt, return ``cancelled``) and
+should never raise: a fault of its own is a ``failed`` result whose message says what broke.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from .. import redaction
+
+from ..adapters.base import StepContext, StepResult, StepSpec
+from ..adapters.registry import Registry
+
+
+@dataclass
+class AttemptRequest:
+    """Everything needed to run one attempt; plain data, so a queue can carry it."""
+
+    step: StepSpec  # rendered: no templates left; ``env`` holds the plan's and the step's variables
+    attempt: int  # 1 for the first run, 2 for the first retry, ...
+    workdir: Path  # the step's working folder (the plan's folder unless it sets ``cwd:``)
+    results_dir: Path  # the run's results folder
+    log_path: Path  # the step's log; each attempt appends to it
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class AttemptExecutor(Protocol):
+    def execute(self, request: AttemptRequest) -> StepResult:
+        """Run one attempt to its end (passed, failed, timed-out or cancelled); never raise."""
+        ...
+
+
+class LocalExecutor:
+    """Runs attempts in the calling thread, on this machine, through the installed adapters."""
+
+    def __init__(self, registry: Registry, settings: Mapping[str, Any] | None = None) -> None:
+        self.registry = registry
+        self.settings = dict(settings or {})
+
+    def execute(self, request: AttemptRequest) -> StepResult:
+        step = request.step
+        started = time.monotonic()
+        attachments = request.results_dir / "attachments" / step.id
+        attachments.mkdir(parents=True, exist_ok=True)
+        output_file = attachments / f".outputs-{request.attempt}"
+        output_file.write_text("")
+        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(request.log_path, "a", encoding="utf-8") as raw_log:
+            log = ScrubbedLog(raw_log)
+            log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
+            log.flush()
+            context = StepContext(
+                workdir=request.workdir,
+                env=self._environment(request, output_file),
+                results_dir=request.results_dir,
+                attachments_dir=attachments,
+                log=log,
+                output_file=output_file,
+                attempt=request.attempt,
+                deadline=started + step.timeout if step.timeout else None,
+                cancel=request.cancel,
+                settings=self.settings,
+            )
+            try:
+                result = self.registry.get(step.adapter).run(step, context)
+            except Exception as exc:  # the adapter's own fault: the step fails, the run goes on
+                log.write(traceback.format_exc())
+                result = StepResult("failed", message=f"adapter '{step.adapter}' failed: {type(exc).__name__}: {exc}")
+            if result.outcome == "failed" and request.cancel.is_set():
+                result.outcome = "cancelled"
+        result.outputs = {**read_outputs(output_file), **result.outputs}
+        output_file.unlink(missing_ok=True)
+        if not any(attachments.iterdir()):
+            attachments.rmdir()
+        if not result.duration:
+            result.duration = time.monotonic() - started
+        return result
+
+    @staticmethod
+    def _environment(request: AttemptRequest, output_file: Path) -> dict[str, str]:
+        return {
+            **os.environ,
+            **request.step.env,
+            "MAESTRO_OUTPUT": str(output_file),
+            "MAESTRO_STEP_ID": request.step.id,
+            "MAESTRO_ATTEMPT": str(request.attempt),
+            "MAESTRO_RESULTS_DIR": str(request.results_dir),
+        }
+
+
+class ScrubbedLog(io.TextIOBase):
+    """A log that masks secrets in whatever an adapter writes to it, not only in process output."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        self._target.write(redaction.scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines a step wrote to ``$MAESTRO_OUTPUT``; later lines win, others are ignored."""
+    outputs: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return outputs
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            outputs[key.strip()] = value
+    return outputs
