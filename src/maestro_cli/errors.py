@@ -95,6 +95,10 @@ class CircuitOpenError(RemoteError):
     """Too many consecutive failures against one server: the bulk operation stops."""
 
 
+class BuildError(InputError):
+    """A project's build backend failed; the message quotes the end of the backend's own output."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string (pip's suggestion)."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
