@@ -1,0 +1,139 @@
+"""pytest plugin the browser adapters load into a user's test run with ``-p``.
+
+- With pytest-playwright: launches its browser on the step's Chromium, with maestro's flags
+  (pytest-playwright itself takes the screenshots and traces; this plugin records where they are).
+- For Selenium: a ``driver`` fixture, a Chrome driver on the step's Chromium and chromedriver with a
+  fresh profile, and a PNG screenshot of a failed test taken before the driver quits.
+- ``base_url``: the step's ``base_url`` option, through pytest-playwright's or pytest-base-url's own
+  option when one is installed, else through a fixture of the same name.
+
+Every kept file is appended as one JSON line to ``<artifacts>/attachments.jsonl`` with the test's
+node id and JUnit names, so the adapter attaches it to the right test case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from maestro_cli.adapters.browser import BrowserSetup, playwright_launch_options, selenium_chrome
+
+MANIFEST = "attachments.jsonl"
+SCREENSHOT_MODES = ("on-failure", "always", "never")
+# pytest-playwright puts the kept files' paths on the teardown report under these property names
+_PLAYWRIGHT_PROPERTIES = {"playwright_screenshot": "screenshot", "playwright_trace": "trace", "playwright_video": "video"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("maestro", "maestro browser adapters")
+    group.addoption("--maestro-chromium", default=None, help="Chromium executable (default: Playwright's own).")
+    group.addoption("--maestro-chromedriver", default=None, help="chromedriver for the driver fixture.")
+    group.addoption("--maestro-headed", action="store_true", default=False, help="Show the Selenium browser.")
+    group.addoption("--maestro-artifacts", default=None, help="Folder for screenshots and the attachments manifest.")
+    group.addoption("--maestro-screenshots", default="on-failure", choices=SCREENSHOT_MODES, help="Selenium screenshots.")
+    group.addoption("--maestro-base-url", default=None, help="Base URL of the application under test.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    base_url = config.getoption("--maestro-base-url")
+    if base_url and hasattr(config.option, "base_url"):
+        config.option.base_url = config.option.base_url or base_url
+    # Registered now, after pytest-playwright's entry point: a plugin's fixture loses to one registered
+    # later under the same name, and requesting its own name reaches the one it overrides.
+    # pytest reads fixtures off a plugin's type, so the holder is a module rather than an instance.
+    late = ModuleType("maestro_browser_launch")
+    late.browser_type_launch_args = _launch_args  # type: ignore[attr-defined]
+    config.pluginmanager.register(late, "maestro-browser-launch")
+
+
+def _setup(config: pytest.Config) -> BrowserSetup:
+    chromium = config.getoption("--maestro-chromium")
+    driver = config.getoption("--maestro-chromedriver")
+    return BrowserSetup(
+        executable=Path(chromium) if chromium else None,
+        driver=Path(driver) if driver else None,
+        headed=config.getoption("--maestro-headed"),
+    )
+
+
+@pytest.fixture(scope="session", name="browser_type_launch_args")
+def _launch_args(
+    browser_type_launch_args: dict[str, Any], browser_name: str, pytestconfig: pytest.Config
+) -> dict[str, Any]:
+    """pytest-playwright's launch arguments, on the step's Chromium with maestro's flags."""
+    ours = playwright_launch_options(_setup(pytestconfig), browser_name)
+    ours.pop("headless")  # pytest-playwright's own --headed decides; the adapter passes it through
+    return {**browser_type_launch_args, **ours}
+
+
+@pytest.fixture
+def driver(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """A Selenium WebDriver on Chromium with a fresh profile, quit after the test."""
+    with selenium_chrome(_setup(pytestconfig)) as web_driver:
+        yield web_driver
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str | None:
+    """The step's base URL; pytest-playwright's or pytest-base-url's fixture wins when installed."""
+    return pytestconfig.getoption("--maestro-base-url")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    config = item.config
+    folder = config.getoption("--maestro-artifacts")
+    if folder is None:
+        return
+    if report.when == "call":
+        _screenshot_selenium(item, report, Path(folder), config.getoption("--maestro-screenshots"))
+    elif report.when == "teardown":
+        base = Path(config.invocation_params.dir)
+        for name, value in report.user_properties:
+            if name in _PLAYWRIGHT_PROPERTIES:
+                record(Path(folder), item.nodeid, _PLAYWRIGHT_PROPERTIES[name], base / str(value))
+
+
+def _screenshot_selenium(item: pytest.Item, report: pytest.TestReport, folder: Path, mode: str) -> None:
+    web_driver = getattr(item, "funcargs", {}).get("driver")
+    wanted = mode == "always" or (mode == "on-failure" and report.failed)
+    if web_driver is None or not wanted or not hasattr(web_driver, "get_screenshot_as_png"):
+        return
+    path = folder / slug(item.nodeid) / ("test-failed.png" if report.failed else "test-finished.png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.write_bytes(web_driver.get_screenshot_as_png())
+    except Exception as exc:  # a crashed browser must not hide the test's own failure
+        report.sections.append(("maestro screenshot", f"no screenshot: {exc}"))
+        return
+    record(folder, item.nodeid, "screenshot", path)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120] or "test"
+
+
+def junit_names(nodeid: str) -> tuple[str, str]:
+    """The (classname, name) pytest's JUnit XML gives the test with this node id."""
+    path, *parts = nodeid.split("::")
+    module = path.removesuffix(".py").replace("/", ".").replace("\\", ".")
+    parts = [part for part in parts if part != "()"]
+    return ".".join([module, *parts[:-1]]), parts[-1] if parts else path
+
+
+def record(folder: Path, nodeid: str, kind: str, path: Path) -> None:
+    """Append one kept file to the manifest; one short write, so parallel workers do not interleave."""
+    classname, name = junit_names(nodeid)
+    line = json.dumps({"nodeid": nodeid, "classname": classname, "name": name, "kind": kind, "path": str(path.resolve())})
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / MANIFEST, "a", encoding="utf-8") as stream:
+        stream.write(line + os.linesep)
