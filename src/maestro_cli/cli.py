@@ -57,10 +57,14 @@ def root(
 
 # -- registration: every command, in one visible list (hatch's cli/__init__.py) ----------------------
 from .commands import audit as _audit  # noqa: E402
+from .commands import build as _build  # noqa: E402
 from .commands import config as _config  # noqa: E402
+from .commands import publish as _publish  # noqa: E402
 
 app.add_typer(_config.app, name="config")
 app.add_typer(_audit.app, name="audit")
+app.command("build")(_build.build)
+app.command("publish")(_publish.publish)
 
 
 def _attach_audit(state: State) -> None:

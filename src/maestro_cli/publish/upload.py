@@ -1,0 +1,305 @@
+"""Uploading checked distributions through the legacy upload API, the way twine 7 speaks it.
+
+What twine users hit, and what this module does instead:
+
+* a retry after a 5xx or a timeout re-sends a file the server had already stored: before every retry
+  the index is asked for the file by name and sha256, and a stored file counts as uploaded;
+* ``--skip-existing`` only works on PyPI: here it asks the index's simple API, on any server, and a
+  same-named file with another hash is an error, never an overwrite;
+* a redirect or a 405 looks like success or like nonsense: both are failures with a hint;
+* a slow server hangs: connect, read and write timeouts are separate, and a circuit breaker ends a
+  bulk publish after consecutive server failures.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
+
+from .. import events, resilience
+from ..errors import CircuitOpenError, RemoteError
+from ..events import Artifact
+from ..resilience import RetryableError, RetryPolicy
+from . import multipart
+from .credentials import Repository
+from .distfiles import Distribution, form_fields
+from .index import Index, IndexFile, upload_url_hint
+from .order import upload_waves
+
+if TYPE_CHECKING:
+    import httpx
+
+R = TypeVar("R")
+
+
+class Outcome(StrEnum):
+    UPLOADED = "uploaded"
+    SKIPPED = "skipped"  # --skip-existing: the index already has this very file
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not-attempted"  # the circuit breaker stopped the batch, or a dependency failed
+    WOULD_UPLOAD = "would-upload"  # --dry-run
+    WOULD_SKIP = "would-skip"  # --dry-run --skip-existing
+
+
+OK_OUTCOMES = frozenset({Outcome.UPLOADED, Outcome.SKIPPED, Outcome.WOULD_UPLOAD, Outcome.WOULD_SKIP})
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    skip_existing: bool = False
+    dry_run: bool = False
+    jobs: int = 4
+    retries: int = resilience.DEFAULT_RETRIES
+    timeout: float | None = None  # seconds for connect (capped), read and write; None: the defaults
+    ca_bundle: str | None = None
+    verify_listing: bool = True  # after upload, the index must list the file with the same sha256
+    circuit_threshold: int = resilience.CIRCUIT_THRESHOLD
+
+
+@dataclass
+class FileResult:
+    dist: Distribution
+    outcome: Outcome
+    message: str = ""
+    hint: str | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in OK_OUTCOMES
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the caller's progress display needs: bytes of one file, and when it starts or ends."""
+
+    filename: str
+    total: int
+    advance: int = 0
+    phase: str = "bytes"  # "queued" (before any upload), "start" (again on a retry), "bytes", "done"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+_EXISTS_PATTERNS = (
+    (400, "already exists"),  # PyPI, and pypiserver to twine
+    (400, "updating asset"),  # Nexus
+    (400, "cannot be updated"),  # Nexus
+    (400, "already been taken"),  # GitLab
+    (403, "overwrite"),  # Artifactory
+)
+
+
+def says_already_exists(status: int, message: str) -> bool:
+    """The servers' ways of saying "this file is already here" (pypiserver and Azure say 409)."""
+    text = message.lower()
+    return status == 409 or any(status == code and phrase in text for code, phrase in _EXISTS_PATTERNS)
+
+
+def server_message(response: httpx.Response) -> str:
+    """The server's own reason, short: PyPI puts it in the status line, others in an HTML body."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S | re.I)
+    pre = re.search(r"<pre>(.*?)</pre>", body, flags=re.S | re.I)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", pre.group(1) if pre else body)).split())
+    reason = response.reason_phrase
+    detail = text if text and text not in reason else ""
+    message = f"HTTP {response.status_code} {reason}" + (f": {detail}" if detail else "")
+    return message[:400]
+
+
+class Uploader:
+    """One batch to one repository: shared client, index, circuit breaker and progress callback."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        options: UploadOptions,
+        *,
+        on_progress: ProgressCallback | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.repository = repository
+        self.options = options
+        self.client = resilience.http_client(
+            timeout=options.timeout, transport=transport, verify=options.ca_bundle or True, auth=repository.auth
+        )
+        self.index = Index(self.client, repository.index_urls)
+        self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
+        self.policy = RetryPolicy(retries=options.retries)
+        self.on_progress = on_progress or (lambda _progress: None)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- the batch ---------------------------------------------------------------------------------
+    def run(self, dists: Iterable[Distribution]) -> list[FileResult]:
+        """Upload in dependency waves, in parallel inside a wave; then verify; one event per file."""
+        dists = list(dists)
+        results: dict[str, FileResult] = {}
+        unavailable: set[str] = set()  # projects with a file that did not make it
+        if not self.options.dry_run:
+            for dist in dists:
+                self.on_progress(Progress(dist.filename, dist.size, phase="queued"))
+        with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:
+            for wave in upload_waves(dists):
+                blocked = {d.filename: d.dependencies() & unavailable for d in wave}
+                wave_results = list(pool.map(lambda d: self._one(d, blocked[d.filename]), wave))
+                for result in wave_results:
+                    results[result.dist.filename] = result
+                    if not result.ok:
+                        unavailable.add(result.dist.project)
+            if self.options.verify_listing and not self.options.dry_run:
+                uploaded = [r for r in results.values() if r.outcome is Outcome.UPLOADED]
+                list(pool.map(self._verify_project, _by_project(uploaded).values()))
+        ordered = list(results.values())
+        if not self.options.dry_run:
+            for result in ordered:
+                events.emit(
+                    "publish.uploaded",
+                    outcome=str(result.outcome),
+                    artifacts=[Artifact(path=result.dist.filename, sha256=result.dist.sha256)],
+                    repository=self.repository.upload_url,
+                    size=result.dist.size,
+                    message=result.message,
+                )
+        return ordered
+
+    def _one(self, dist: Distribution, blocked_by: set[str]) -> FileResult:
+        if blocked_by:
+            names = ", ".join(sorted(blocked_by))
+            return FileResult(dist, Outcome.NOT_ATTEMPTED, f"not attempted: its dependency {names} was not uploaded")
+        if self.options.dry_run:
+            return self._dry_run(dist)
+        attempt_count = 0
+        try:
+            for attempt in resilience.attempts(self.policy):
+                with attempt:
+                    attempt_count += 1
+                    return self._attempt(dist, attempt_count)
+        except CircuitOpenError as exc:
+            outcome = Outcome.NOT_ATTEMPTED if attempt_count <= 1 else Outcome.FAILED
+            return FileResult(dist, outcome, f"{outcome}: {exc.message}", exc.hint, attempt_count - 1)
+        except RetryableError as exc:
+            return FileResult(dist, Outcome.FAILED, f"gave up after {attempt_count} attempt(s): {exc}", None, attempt_count)
+        except RemoteError as exc:
+            return FileResult(dist, Outcome.FAILED, exc.message, exc.hint, attempt_count)
+        raise AssertionError("unreachable: the attempts end in a return or an exception")  # pragma: no cover
+
+    # -- one attempt -------------------------------------------------------------------------------
+    def _attempt(self, dist: Distribution, number: int) -> FileResult:
+        self.breaker.check()
+        if number > 1 or self.options.skip_existing:
+            # after a failure the server may have stored the file anyway: never send it twice
+            listed = self._server_failure_guard(lambda: self._listed(dist))
+            if listed is not None:
+                return self._already_listed(dist, listed, number)
+        response = self._server_failure_guard(lambda: self._post(dist))
+        status = response.status_code
+        if status in (200, 201):
+            self.breaker.record_success()
+            return FileResult(dist, Outcome.UPLOADED, "uploaded", attempts=number)
+        if status == 408 or status == 429 or status >= 500:
+            self.breaker.record_failure()
+            raise RetryableError(server_message(response), retry_after=resilience.parse_retry_after(response.headers.get("retry-after")))
+        self.breaker.record_success()  # the server is up and answering; the file is the problem
+        message = server_message(response)
+        if 300 <= status < 400 or status == 405:
+            where = f" to {response.headers['location']}" if "location" in response.headers else ""
+            raise RemoteError(f"{message}: the server redirected or refused the upload{where}", hint=upload_url_hint(self.repository.upload_url))
+        if says_already_exists(status, message):
+            return self._server_says_exists(dist, message, number)
+        if status in (401, 403):
+            raise RemoteError(
+                f"authentication or permission refused: {message}",
+                hint="check the user name and password (or --token) for this repository",
+            )
+        raise RemoteError(message)
+
+    def _server_failure_guard(self, call: Callable[[], R]) -> R:
+        try:
+            return call()
+        except RetryableError:
+            self.breaker.record_failure()
+            raise
+
+    def _post(self, dist: Distribution) -> httpx.Response:
+        import httpx
+
+        fields = [*form_fields(dist), (":action", "file_upload"), ("protocol_version", "1")]
+        body = multipart.encode(fields, file_field="content", path=dist.path, file_size=dist.size)
+        self.on_progress(Progress(dist.filename, dist.size, phase="start"))
+        report = lambda n: self.on_progress(Progress(dist.filename, dist.size, advance=n))  # noqa: E731
+        headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
+        try:
+            return self.client.post(self.repository.upload_url, content=body.chunks(report), headers=headers)
+        except httpx.TimeoutException as exc:
+            raise RetryableError(f"timed out ({type(exc).__name__}) sending {dist.filename}") from exc
+        except httpx.TransportError as exc:
+            raise RetryableError(f"connection failed sending {dist.filename}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.on_progress(Progress(dist.filename, dist.size, phase="done"))
+
+    # -- what the index lists ----------------------------------------------------------------------
+    def _listed(self, dist: Distribution) -> IndexFile | None:
+        return self.index.files(dist.project).get(dist.filename)
+
+    def _already_listed(self, dist: Distribution, listed: IndexFile, number: int) -> FileResult:
+        if self.index.sha256(listed) != dist.sha256:
+            raise RemoteError(
+                f"the index already has {dist.filename} with another sha256; refusing to overwrite it",
+                hint="a published file never changes: bump the version and build again",
+            )
+        if number == 1:
+            return FileResult(dist, Outcome.SKIPPED, "already on the index (same sha256)", attempts=0)
+        return FileResult(dist, Outcome.UPLOADED, "stored by an earlier attempt (same sha256 listed)", attempts=number - 1)
+
+    def _server_says_exists(self, dist: Distribution, message: str, number: int) -> FileResult:
+        if not self.options.skip_existing:
+            raise RemoteError(message, hint="pass --skip-existing to skip files the index already has")
+        listed = self._listed(dist)
+        if listed is not None:
+            return self._already_listed(dist, listed, 1)
+        return FileResult(dist, Outcome.SKIPPED, f"the server says it already has this file ({message})", attempts=number)
+
+    def _dry_run(self, dist: Distribution) -> FileResult:
+        if not self.options.skip_existing:
+            return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
+        try:
+            listed = resilience.call_with_retries(lambda: self._listed(dist), self.policy)
+            if listed is None:
+                return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
+            result = self._already_listed(dist, listed, 1)
+        except (RetryableError, RemoteError) as exc:
+            return FileResult(dist, Outcome.FAILED, str(exc), getattr(exc, "hint", None))
+        return FileResult(dist, Outcome.WOULD_SKIP, f"would skip: {result.message}")
+
+    def _verify_project(self, results: list[FileResult]) -> None:
+        """After upload, the index must serve each file with the sha256 that was sent."""
+        project = results[0].dist.project
+        try:
+            listing = resilience.call_with_retries(lambda: self.index.files(project), self.policy)
+        except (RetryableError, RemoteError) as exc:
+            for result in results:
+                result.outcome, result.message = Outcome.FAILED, f"uploaded, but the index could not be read to verify it: {exc}"
+            return
+        for result in results:
+            entry = listing.get(result.dist.filename)
+            if entry is None:
+                result.outcome = Outcome.FAILED
+                result.message = f"the server accepted the upload but {self.index.url} does not list it"
+                result.hint = "pass --index-url with the index's simple URL, or --no-verify"
+            elif self.index.sha256(entry) != result.dist.sha256:
+                result.outcome = Outcome.FAILED
+                result.message = "the index lists this file with another sha256 than the one sent"
+
+
+def _by_project(results: Iterable[FileResult]) -> dict[str, list[FileResult]]:
+    grouped: dict[str, list[FileResult]] = {}
+    for result in results:
+        grouped.setdefault(result.dist.project, []).append(result)
+    return grouped
