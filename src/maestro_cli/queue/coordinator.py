@@ -1,0 +1,312 @@
+"""The queue executor: run-plan's scheduler hands it attempts, workers run them, results come back.
+
+:class:`QueueExecutor` is an :class:`~maestro_cli.plan.executor.AttemptExecutor`, so the scheduler
+keeps everything it owns (graph order, ``if:``, retries, services, fail-fast, the results folder);
+only *where* an attempt runs changes. Each attempt becomes a signed job on the jobs stream, and one
+reader thread follows the run's results stream and the errors stream, handing every report to the
+attempt waiting for it. Each (run, step, attempt) is counted once: a result for an attempt that
+already has one (a job run twice after a worker died) is ignored.
+
+The coordinator's timeouts still hold: once a worker has started an attempt, the step's ``timeout``
+(plus a grace for the worker's own report to arrive) is the longest the coordinator waits for it.
+A Redis that goes away fails every attempt still waiting with one clear message instead of a hang.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..adapters.base import StepResult, StepSpec
+from ..errors import RemoteError
+from ..plan.executor import AttemptExecutor, AttemptRequest
+from . import (
+    ERRORS_STREAM,
+    FINISHED_RUN_TTL,
+    JOBS_MAXLEN,
+    RUN_TTL,
+    attempt_field,
+    jobs_stream,
+    results_stream,
+    run_key,
+)
+from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
+from .jobs import Job, RefusedMessage, leaked_secrets, seal, step_result_from_dict, unseal
+
+if TYPE_CHECKING:
+    import redis
+
+# How long after a step's own timeout the coordinator still waits for the worker's report (which
+# says timed-out itself) before it declares the attempt timed out on its own.
+TIMEOUT_GRACE = 10.0
+# How often a waiting attempt looks at its cancel event and deadline.
+_WAIT_POLL = 0.1
+
+AttemptKey = tuple[str, int]  # (step id, attempt)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class _Waiting:
+    """One attempt sent to the queue, until its result (or a reason to stop waiting) is known."""
+
+    request: AttemptRequest
+    done: threading.Event = field(default_factory=threading.Event)
+    result: StepResult | None = None
+    delivery: str | None = None  # the job entry the worker that reports now is running
+    worker: str | None = None
+    deadline: float | None = None  # monotonic; set when a worker starts the attempt
+
+    def finish(self, result: StepResult) -> bool:
+        if self.done.is_set():
+            return False
+        self.result = result
+        self.done.set()
+        return True
+
+
+@dataclass
+class QueueStats:
+    enqueued: int = 0
+    results: int = 0
+    duplicates: int = 0  # results for attempts that already had one: counted once, ignored
+    refused: int = 0  # jobs a worker refused (signature, format)
+    ran_locally: int = 0
+
+
+class QueueExecutor:
+    """Sends attempts to ``maestro worker`` processes through Redis; use it as a context manager.
+
+    ``runs_locally(step)`` picks the steps that stay on this machine (``runs-on: local``), run by
+    ``local``; ``tags_of(step)`` gives a step's ``runs-on`` tags; ``secrets`` (name -> value) are the
+    plan's secrets that must not travel: an attempt whose job would carry one fails before it is sent.
+    """
+
+    def __init__(
+        self,
+        queue: QueueURL,
+        *,
+        local: AttemptExecutor,
+        secret: str | None = None,
+        run_id: str | None = None,
+        runs_locally: Callable[[StepSpec], bool] = lambda step: False,
+        tags_of: Callable[[StepSpec], tuple[str, ...]] = lambda step: (),
+        secrets: Mapping[str, str] | None = None,
+        on_event: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.queue = queue
+        self.local = local
+        self.secret = secret
+        self.run_id = run_id or new_run_id()
+        self.runs_locally = runs_locally
+        self.tags_of = tags_of
+        self.secrets = dict(secrets or {})
+        self.on_event = on_event
+        self.stats = QueueStats()
+        self.lost: RemoteError | None = None  # set once Redis went away; every later attempt fails
+        self.client: redis.Redis | None = None
+        self._lock = threading.Lock()
+        self._waiting: dict[AttemptKey, _Waiting] = {}
+        self._finished: set[AttemptKey] = set()
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    # -- lifetime ------------------------------------------------------------------------------
+    def __enter__(self) -> QueueExecutor:
+        self.client = connect(self.queue)
+        with talking_to(self.queue):
+            open_run(self.client, self.run_id)
+            errors_from = _last_id(self.client, ERRORS_STREAM)
+        self._reader = threading.Thread(target=self._follow, args=(errors_from,), name="maestro-queue-reader", daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Mark the run finished (workers skip its leftover jobs) and let its keys expire."""
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join()
+        if self.client is None or self.lost is not None:
+            return
+        try:
+            close_run(self.client, self.run_id)
+        except connection_errors():
+            pass  # nothing to tidy on a Redis that is gone; the keys expire on their own
+
+    # -- the executor --------------------------------------------------------------------------
+    def execute(self, request: AttemptRequest) -> StepResult:
+        if self.runs_locally(request.step):
+            self.stats.ran_locally += 1
+            return self.local.execute(request)
+        if self.lost is not None:
+            return _failed(self.lost)
+        key: AttemptKey = (request.step.id, request.attempt)
+        job = Job.for_request(self.run_id, request, self.tags_of(request.step))
+        document = job.to_document()
+        leaked = leaked_secrets(document, self.secrets)
+        if leaked:
+            return StepResult(
+                "failed",
+                message=f"not sent to the queue: the job would carry the secret {', '.join(leaked)}; "
+                "run the step with `runs-on: local` or mark the secret shareable",
+            )
+        waiting = _Waiting(request)
+        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        request.log_path.touch()  # the log exists from the start, as for a local attempt
+        with self._lock:
+            self._waiting[key] = waiting
+        try:
+            enqueue(self.client, job, self.secret, document)
+            self.stats.enqueued += 1
+            return self._wait(key, waiting)
+        except connection_errors() as exc:
+            self._lose(exc)
+            return _failed(self.lost)  # type: ignore[arg-type]  # _lose sets it
+        finally:
+            with self._lock:
+                self._waiting.pop(key, None)
+                self._finished.add(key)
+
+    def _wait(self, key: AttemptKey, waiting: _Waiting) -> StepResult:
+        request = waiting.request
+        while not waiting.done.wait(_WAIT_POLL):
+            if self.lost is not None:
+                waiting.finish(_failed(self.lost))
+            elif request.cancel.is_set():
+                self._cancel(key, "cancelled")
+                waiting.finish(StepResult("cancelled", message="cancelled"))
+            elif waiting.deadline is not None and time.monotonic() > waiting.deadline:
+                self._cancel(key, "timed out")
+                timeout = request.step.timeout or 0
+                waiting.finish(
+                    StepResult("timed-out", message=f"timed out after {timeout:g}s (worker {waiting.worker} sent no result)")
+                )
+        assert waiting.result is not None
+        return waiting.result
+
+    def _cancel(self, key: AttemptKey, reason: str) -> None:
+        """Tell workers to stop the attempt (or skip it when it is still queued)."""
+        assert self.client is not None
+        try:
+            self.client.hset(run_key(self.run_id), attempt_field("cancel", *key), reason)
+        except connection_errors() as exc:
+            self._lose(exc)
+
+    def _lose(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.lost is None:
+                self.lost = lost_queue(self.queue, exc)
+                self.lost.message = f"lost the queue mid-run: {self.lost.message}"
+
+    # -- following the workers' reports ----------------------------------------------------------
+    def _follow(self, errors_from: str) -> None:
+        assert self.client is not None
+        positions = {results_stream(self.run_id): "0-0", ERRORS_STREAM: errors_from}
+        while not self._stop.is_set() and self.lost is None:
+            try:
+                reply = self.client.xread(positions, block=int(BLOCK_SECONDS * 1000))
+            except connection_errors() as exc:
+                self._lose(exc)
+                return
+            for stream, messages in reply or []:
+                for message_id, fields in messages:
+                    positions[stream] = message_id
+                    self._take(stream, fields)
+
+    def _take(self, stream: str, fields: Mapping[str, str]) -> None:
+        try:
+            report = unseal(fields, self.secret)
+        except RefusedMessage as exc:
+            if stream != ERRORS_STREAM:
+                self.on_event(f"ignored a report on the results stream: {exc}")
+            return
+        if report.get("run_id") != self.run_id:
+            return  # the errors stream is shared by every run
+        key: AttemptKey = (str(report.get("step_id")), int(report.get("attempt") or 0))
+        with self._lock:
+            waiting = self._waiting.get(key)
+            already = key in self._finished
+        kind = report.get("kind")
+        if kind == "result":
+            self.stats.results += 1
+            if waiting is None or not waiting.finish(step_result_from_dict(report["result"])):
+                if already or waiting is not None:
+                    self.stats.duplicates += 1
+            return
+        if waiting is None:
+            return
+        if kind in ("started", "log", "heartbeat"):
+            self._follow_delivery(waiting, report)
+            if kind == "log":
+                self._write_log(waiting, str(report.get("text", "")))
+        elif kind == "refused":
+            self.stats.refused += 1
+            waiting.finish(StepResult("failed", message=f"worker {report.get('worker')} refused the job: {report.get('message')}"))
+        elif kind == "error":
+            self.on_event(f"worker {report.get('worker')}: {report.get('message')}")
+
+    def _follow_delivery(self, waiting: _Waiting, report: Mapping[str, Any]) -> None:
+        """A new delivery (the job taken over by another worker) restarts the attempt's clock."""
+        delivery = report.get("delivery")
+        if delivery == waiting.delivery:
+            return
+        if waiting.delivery is not None:
+            self._write_log(waiting, f"--- maestro: worker {waiting.worker} stopped; worker {report.get('worker')} runs the attempt again\n")
+        waiting.delivery = delivery
+        waiting.worker = str(report.get("worker"))
+        timeout = waiting.request.step.timeout
+        waiting.deadline = time.monotonic() + timeout + TIMEOUT_GRACE if timeout else None
+
+    @staticmethod
+    def _write_log(waiting: _Waiting, text: str) -> None:
+        # opened per chunk: chunks come at most a few times a second, and no handle outlives the attempt
+        with open(waiting.request.log_path, "a", encoding="utf-8") as log:
+            log.write(text)
+
+
+def open_run(client: redis.Redis, run_id: str) -> None:
+    """Workers run a run's jobs only while its hash says ``running``."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(run_key(run_id), mapping={"state": "running", "started": time.time()})
+    pipe.expire(run_key(run_id), RUN_TTL)
+    pipe.execute()
+
+
+def enqueue(client: redis.Redis, job: Job, secret: str | None, document: Mapping[str, Any] | None = None) -> str:
+    """Add ``job`` (signed when there is a secret) to its stream; returns the entry's id.
+
+    The consumer group is the workers' to create, from the stream's first entry: jobs added before
+    any worker started are read all the same.
+    """
+    pipe = client.pipeline(transaction=True)
+    pipe.xadd(jobs_stream(job.tags), seal(document or job.to_document(), secret), maxlen=JOBS_MAXLEN, approximate=True)
+    pipe.expire(run_key(job.run_id), RUN_TTL)
+    message_id, _ = pipe.execute()
+    return str(message_id)
+
+
+def close_run(client: redis.Redis, run_id: str) -> None:
+    """Mark the run finished, so that workers skip its leftover jobs, and let its keys expire."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hset(run_key(run_id), "state", "finished")
+    pipe.expire(run_key(run_id), FINISHED_RUN_TTL)
+    pipe.expire(results_stream(run_id), FINISHED_RUN_TTL)
+    pipe.execute()
+
+
+def _failed(error: RemoteError) -> StepResult:
+    return StepResult("failed", message=error.message)
+
+
+def _last_id(client: redis.Redis, stream: str) -> str:
+    """The newest entry's id, so that only errors from now on are followed."""
+    newest = client.xrevrange(stream, count=1)
+    return newest[0][0] if newest else "0-0"
+

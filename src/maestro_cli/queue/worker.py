@@ -1,0 +1,502 @@
+"""`maestro worker`'s core: take jobs from the queue, run them with the local adapters, report back.
+
+At-least-once delivery, built on the consumer group's pending-entries list:
+
+- a job is read with XREADGROUP and stays pending until its result is stored (XADD to the run's
+  results stream and the run hash marked ``done`` in one MULTI); only then is it XACKed;
+- while a job runs, every tick re-claims it for this worker (resetting its idle time, JUSTID, so
+  its delivery count is untouched) and streams the new part of its log, plus a heartbeat;
+- a worker that dies stops re-claiming, so after ``claim_idle`` seconds another worker takes the job
+  over with XAUTOCLAIM and runs it again; the coordinator counts each (run, step, attempt) once;
+- a worker that stops cleanly (Ctrl-C, --max-jobs) hands unfinished jobs back at once (XADD the
+  same signed fields again, XACK the old entry) instead of making them wait for ``claim_idle``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import events
+from ..adapters.base import StepResult
+from ..errors import RemoteError, UsageError
+from ..adapters.registry import Registry
+from ..plan.executor import LocalExecutor
+from . import (
+    ERRORS_MAXLEN,
+    ERRORS_STREAM,
+    GROUP,
+    MAX_WORKER_TAGS,
+    RESULTS_MAXLEN,
+    RUN_TTL,
+    attempt_field,
+    results_stream,
+    run_key,
+    streams_for_worker,
+)
+from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
+from .jobs import Job, RefusedMessage, seal, unseal
+
+if TYPE_CHECKING:
+    import redis
+
+# A job delivered this many times has killed (or outlived) that many workers: it is reported and
+# dropped instead of taking down the next one.
+MAX_DELIVERIES = 5
+# How often a running job's ownership is renewed and its new log lines sent; well under any
+# sensible --claim-idle, so that a live worker's jobs are never taken over.
+TICK_SECONDS = 0.5
+# A heartbeat message every few ticks is enough for a coordinator to show who runs what.
+HEARTBEAT_SECONDS = 5.0
+# Log chunks larger than this are split, so that one chatty step cannot make a huge stream entry.
+LOG_CHUNK_BYTES = 64 * 1024
+
+# Renew this worker's claim on a pending job only while it still owns it (a check and a claim in one
+# atomic step): a job already taken over by another worker must stay with that worker.
+_RENEW_IF_OWNED = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #pending == 1 and pending[1][2] == ARGV[2] then
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+  return 1
+end
+return 0
+"""
+_ACK_IF_OWNED = """
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #pending == 1 and pending[1][2] == ARGV[2] then
+  return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+end
+return 0
+"""
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    queue: QueueURL
+    name: str
+    concurrency: int = 1
+    tags: tuple[str, ...] = ()
+    claim_idle: float = 60.0
+    max_jobs: int | None = None
+    exit_when_idle: float | None = None
+    secret: str | None = None
+
+    def check(self) -> None:
+        if self.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, not {self.concurrency}")
+        if self.claim_idle <= 2 * TICK_SECONDS:
+            raise UsageError(f"--claim-idle must be more than {2 * TICK_SECONDS:g} seconds, not {self.claim_idle:g}")
+        if self.max_jobs is not None and self.max_jobs < 1:
+            raise UsageError(f"--max-jobs must be at least 1, not {self.max_jobs}")
+        if self.exit_when_idle is not None and self.exit_when_idle < 0:
+            raise UsageError(f"--exit-when-idle must not be negative, not {self.exit_when_idle:g}")
+        if len(set(self.tags)) > MAX_WORKER_TAGS:
+            raise UsageError(f"a worker takes at most {MAX_WORKER_TAGS} tags, not {len(set(self.tags))}")
+        bad = [tag for tag in self.tags if not tag or "," in tag or ":" in tag]
+        if bad:
+            raise UsageError(f"invalid tag {bad[0]!r}: tags are names without ',' or ':'")
+
+
+@dataclass
+class WorkerSummary:
+    name: str
+    streams: list[str]
+    ran: int = 0  # jobs run to a stored result
+    passed: int = 0
+    failed: int = 0  # results other than passed: failed, timed out, cancelled
+    reclaimed: int = 0  # jobs taken over from a worker that stopped renewing them
+    refused: int = 0  # unsigned, altered or malformed jobs
+    skipped: int = 0  # jobs of finished runs, cancelled attempts, attempts already done
+    handed_back: int = 0  # unfinished jobs returned to the queue when this worker stopped
+    stopped: str = ""  # max-jobs, idle or interrupted
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class _Running:
+    """A job this worker holds: where it came from, and what has been sent of its log."""
+
+    stream: str
+    message_id: str
+    fields: dict[str, str]
+    job: Job | None = None
+    log_path: Path | None = None
+    log_sent: int = 0
+    log_lock: threading.Lock = field(default_factory=threading.Lock)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str | None = None  # why ``cancel`` was set: interrupted, taken over, cancelled
+    last_heartbeat: float = 0.0
+
+    def stop(self, reason: str) -> None:
+        self.stop_reason = self.stop_reason or reason
+        self.cancel.set()
+
+
+class Worker:
+    """One worker process: a reading loop, ``concurrency`` job threads and one ticking thread."""
+
+    def __init__(
+        self,
+        options: WorkerOptions,
+        registry: Registry,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        on_event: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        options.check()
+        self.options = options
+        self.registry = registry
+        self.executor = LocalExecutor(registry, settings)  # the same attempt as a local run's
+        self.on_event = on_event
+        self.streams = streams_for_worker(options.tags)
+        self.summary = WorkerSummary(name=options.name, streams=self.streams)
+        self.client: redis.Redis = connect(options.queue)
+        self._renew = self.client.register_script(_RENEW_IF_OWNED)
+        self._ack = self.client.register_script(_ACK_IF_OWNED)
+        self._lock = threading.Lock()
+        self._running: dict[str, _Running] = {}  # by message id
+        self._slot_freed = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._taken = 0  # jobs started, for --max-jobs
+        self._fatal: BaseException | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+    def serve(self) -> WorkerSummary:
+        """Take jobs until --max-jobs, --exit-when-idle or Ctrl-C; the summary says which."""
+        with talking_to(self.options.queue):
+            for stream in self.streams:
+                create_group(self.client, stream)
+        ticker = threading.Thread(target=self._tick_forever, name="maestro-worker-tick", daemon=True)
+        ticker.start()
+        pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="maestro-job")
+        interrupted = False
+        try:
+            self._loop(pool)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.summary.stopped = "interrupted"
+            with self._lock:
+                for held in self._running.values():
+                    held.stop("interrupted")
+        finally:
+            self._stopping.set()
+            pool.shutdown(wait=True)
+            ticker.join()
+            self._forget_consumer_if_idle()
+        events.emit("worker.stopped", outcome=self.summary.stopped, **self.summary.to_dict())
+        if interrupted:
+            raise KeyboardInterrupt
+        if self._fatal is not None:
+            raise self._fatal
+        return self.summary
+
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        last_busy = time.monotonic()
+        next_reclaim = 0.0
+        while self._fatal is None:
+            free = self._free_slots()
+            if free is None:
+                self.summary.stopped = "max-jobs"
+                return
+            if free == 0:
+                with self._slot_freed:
+                    self._slot_freed.wait(BLOCK_SECONDS)
+                last_busy = time.monotonic()
+                continue
+            held: list[_Running] = []
+            now = time.monotonic()
+            try:
+                if now >= next_reclaim:
+                    held = self._reclaim(free)
+                    next_reclaim = now + self.options.claim_idle / 2
+                if not held:
+                    held = self._read(free)
+            except connection_errors() as exc:
+                raise lost_queue(self.options.queue, exc) from None
+            for job in held:
+                self._start(pool, job)
+            with self._lock:
+                busy = bool(self._running)
+            if held or busy:
+                last_busy = time.monotonic()
+            elif self.options.exit_when_idle is not None and time.monotonic() - last_busy >= self.options.exit_when_idle:
+                self.summary.stopped = "idle"
+                return
+
+    def _free_slots(self) -> int | None:
+        """How many more jobs to take now; None once --max-jobs were taken and have finished."""
+        with self._lock:
+            running = len(self._running)
+            left = None if self.options.max_jobs is None else self.options.max_jobs - self._taken
+        if left is not None and left <= 0:
+            if running:
+                return 0
+            return None
+        free = self.options.concurrency - running
+        return free if left is None else min(free, left)
+
+    def _read(self, count: int) -> list[_Running]:
+        reply = self.client.xreadgroup(
+            GROUP,
+            self.options.name,
+            dict.fromkeys(self.streams, ">"),
+            count=count,
+            block=int(BLOCK_SECONDS * 1000),
+        )
+        held = [_Running(stream, message_id, fields) for stream, messages in reply or [] for message_id, fields in messages]
+        # COUNT applies to each stream: what the free slots cannot take goes back for other workers
+        self._hand_back(held[count:])
+        return held[:count]
+
+    def _reclaim(self, count: int) -> list[_Running]:
+        """Jobs other workers stopped renewing for longer than --claim-idle, now this worker's."""
+        held: list[_Running] = []
+        idle_ms = int(self.options.claim_idle * 1000)
+        for stream in self.streams:
+            if len(held) >= count:
+                break
+            _next, messages, _deleted = self.client.xautoclaim(
+                stream, GROUP, self.options.name, idle_ms, start_id="0-0", count=count - len(held)
+            )
+            for message_id, fields in messages:
+                reclaimed = _Running(stream, message_id, fields)
+                if self._delivered_too_often(reclaimed):
+                    continue
+                self.summary.reclaimed += 1
+                held.append(reclaimed)
+        return held
+
+    def _delivered_too_often(self, held: _Running) -> bool:
+        pending = self.client.xpending_range(held.stream, GROUP, min=held.message_id, max=held.message_id, count=1)
+        deliveries = pending[0]["times_delivered"] if pending else 0
+        if deliveries <= MAX_DELIVERIES:
+            return False
+        self._report_error(held, f"dropped after {deliveries} deliveries: every worker that took it stopped")
+        self.client.xack(held.stream, GROUP, held.message_id)
+        return True
+
+    def _start(self, pool: ThreadPoolExecutor, held: _Running) -> None:
+        with self._lock:
+            self._running[held.message_id] = held
+            self._taken += 1
+        pool.submit(self._handle_guarded, held)
+
+    # -- one job -------------------------------------------------------------------------------
+    def _handle_guarded(self, held: _Running) -> None:
+        try:
+            with talking_to(self.options.queue):
+                self._handle(held)
+        except RemoteError as exc:
+            self._fatal = self._fatal or exc
+        finally:
+            with self._slot_freed:
+                self._running.pop(held.message_id, None)
+                self._slot_freed.notify_all()
+
+    def _handle(self, held: _Running) -> None:
+        try:
+            job = Job.from_document(unseal(held.fields, self.options.secret))
+        except RefusedMessage as exc:
+            self.summary.refused += 1
+            self._report_error(held, f"refused job: {exc}", refused=True)
+            events.emit("worker.job-refused", outcome="refused", stream=held.stream, message_id=held.message_id, reason=str(exc))
+            self.on_event(f"refused message {held.message_id}: {exc}")
+            self.client.xack(held.stream, GROUP, held.message_id)
+            return
+        held.job = job
+        reason = self._reason_to_skip(job)
+        if reason:
+            self.summary.skipped += 1
+            self.on_event(f"skipped {job.label}: {reason}")
+            self._ack_if_owned(held)
+            return
+        self._report(job, held, "started")
+        self.on_event(f"running {job.label}")
+        result = self._execute(job, held)
+        if held.stop_reason == "interrupted":
+            self._hand_back([held])  # another worker runs it from the start, without waiting
+            return
+        if held.stop_reason == "taken over":
+            self.on_event(f"gave up {job.label}: another worker took it over")
+            return
+        self._store(job, held, result)
+        self.summary.ran += 1
+        if result.passed:
+            self.summary.passed += 1
+        else:
+            self.summary.failed += 1
+        self.on_event(f"finished {job.label}: {result.outcome} in {result.duration:.2f}s")
+
+    def _reason_to_skip(self, job: Job) -> str | None:
+        state, done, cancelled = self.client.hmget(
+            run_key(job.run_id),
+            ["state", attempt_field("done", job.step_id, job.attempt), attempt_field("cancel", job.step_id, job.attempt)],
+        )
+        if state is None:
+            return "the run is unknown or expired"
+        if state != "running":
+            return f"the run is {state}"
+        if done:
+            return "this attempt already has a result"
+        if cancelled:
+            return "the coordinator cancelled this attempt"
+        return None
+
+    def _execute(self, job: Job, held: _Running) -> StepResult:
+        """Run the job as a local run would, in a scratch folder that holds its log and results."""
+        if job.step.adapter not in self.registry.adapters:
+            message = f"adapter '{job.step.adapter}' is not installed on worker {self.options.name}"
+            self._report_error(held, message)
+            return StepResult("failed", message=message)
+        with tempfile.TemporaryDirectory(prefix="maestro-job-") as scratch:
+            workdir = job.request.workdir if job.request.workdir.is_dir() else Path.cwd()
+            held.log_path = Path(scratch) / "step.log"
+            request = replace(
+                job.request,
+                workdir=workdir,
+                results_dir=Path(scratch) / "results",
+                log_path=held.log_path,
+                cancel=held.cancel,
+            )
+            result = self.executor.execute(request)
+            self._send_log(held)
+        return result
+
+    def _store(self, job: Job, held: _Running, result: StepResult) -> None:
+        """The result first (with the run's done mark, atomically), the acknowledgement after."""
+        stream = results_stream(job.run_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(stream, seal(self._message(job, held, "result", result=result.to_dict()), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
+        pipe.expire(stream, RUN_TTL, nx=True)
+        pipe.hset(run_key(job.run_id), attempt_field("done", job.step_id, job.attempt), self.options.name)
+        pipe.expire(run_key(job.run_id), RUN_TTL, nx=True)
+        pipe.execute()
+        self._ack_if_owned(held)
+
+    def _ack_if_owned(self, held: _Running) -> None:
+        self._ack(keys=[held.stream], args=[GROUP, self.options.name, held.message_id])
+
+    def _renew_claim(self, held: _Running) -> bool:
+        """Reset the job's idle time if this worker still owns it; False when another took it over."""
+        return bool(self._renew(keys=[held.stream], args=[GROUP, self.options.name, held.message_id]))
+
+    # -- reporting -----------------------------------------------------------------------------
+    def _message(self, job: Job, held: _Running, kind: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "run_id": job.run_id,
+            "step_id": job.step_id,
+            "attempt": job.attempt,
+            "worker": self.options.name,
+            "delivery": held.message_id,
+            "time": time.time(),
+            **extra,
+        }
+
+    def _report(self, job: Job, held: _Running, kind: str, **extra: Any) -> None:
+        stream = results_stream(job.run_id)
+        self.client.xadd(stream, seal(self._message(job, held, kind, **extra), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
+
+    def _report_error(self, held: _Running, message: str, *, refused: bool = False) -> None:
+        """The worker's own trouble, on the errors stream; the job's claimed identity, if any, is named."""
+        claimed: dict[str, Any] = {}
+        if held.job is not None:
+            claimed = {"run_id": held.job.run_id, "step_id": held.job.step_id, "attempt": held.job.attempt}
+        else:
+            try:
+                document = json.loads(held.fields.get("body", ""))
+                claimed = {key: document.get(key) for key in ("run_id", "step_id", "attempt")} if isinstance(document, dict) else {}
+            except ValueError:
+                pass
+        entry = {
+            "kind": "refused" if refused else "error",
+            "worker": self.options.name,
+            "stream": held.stream,
+            "delivery": held.message_id,
+            "message": message,
+            "time": time.time(),
+            **claimed,
+        }
+        self.client.xadd(ERRORS_STREAM, seal(entry, self.options.secret), maxlen=ERRORS_MAXLEN, approximate=True)
+
+    # -- ticking: renew claims, stream logs, heartbeats, cancellations ---------------------------
+    def _tick_forever(self) -> None:
+        while not self._stopping.wait(TICK_SECONDS):
+            try:
+                self._tick()
+            except connection_errors():
+                continue  # the reading loop reports a lost Redis; a tick just tries again
+
+    def _tick(self) -> None:
+        with self._lock:
+            held_jobs = [held for held in self._running.values() if held.job is not None]
+        now = time.monotonic()
+        for held in held_jobs:
+            job = held.job
+            assert job is not None
+            if not self._renew_claim(held):
+                held.stop("taken over")  # it runs on the worker that took it now
+                continue
+            self._send_log(held)
+            if now - held.last_heartbeat >= HEARTBEAT_SECONDS:
+                held.last_heartbeat = now
+                self._report(job, held, "heartbeat")
+            if self._reason_to_skip(job) not in (None, "this attempt already has a result"):
+                held.stop("cancelled")
+
+    def _send_log(self, held: _Running) -> None:
+        if held.job is None or held.log_path is None or not held.log_path.exists():
+            return
+        with held.log_lock:  # the tick and the job's own final flush must not send a chunk twice
+            with held.log_path.open("rb") as stream:
+                stream.seek(held.log_sent)
+                data = stream.read()
+            for start in range(0, len(data), LOG_CHUNK_BYTES):
+                chunk = data[start : start + LOG_CHUNK_BYTES]
+                self._report(held.job, held, "log", text=chunk.decode("utf-8", errors="replace"))
+            held.log_sent += len(data)
+
+    # -- stopping ------------------------------------------------------------------------------
+    def _hand_back(self, held_jobs: list[_Running]) -> None:
+        """Return unfinished jobs to their stream at once, signed fields unchanged."""
+        for held in held_jobs:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xadd(held.stream, held.fields)
+            pipe.xack(held.stream, GROUP, held.message_id)
+            pipe.execute()
+            self.summary.handed_back += 1
+
+    def _forget_consumer_if_idle(self) -> None:
+        """Remove this worker from the groups; only where it holds nothing (that would lose jobs)."""
+        try:
+            for stream in self.streams:
+                mine = [c for c in self.client.xinfo_consumers(stream, GROUP) if c["name"] == self.options.name]
+                if mine and mine[0]["pending"] == 0:
+                    self.client.xgroup_delconsumer(stream, GROUP, self.options.name)
+        except connection_errors():
+            pass  # Redis is gone: there is nothing to tidy up
+
+
+def create_group(client: redis.Redis, stream: str) -> None:
+    """The workers' consumer group on ``stream``, created with the stream when missing."""
+    import redis
+
+    try:
+        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    except redis.exceptions.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
