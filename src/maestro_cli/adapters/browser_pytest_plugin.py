@@ -13,9 +13,6 @@ node id and JUnit names, so the adapter attaches it to the right test case.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -23,10 +20,17 @@ from typing import Any
 
 import pytest
 
-from maestro_cli.adapters.browser import BrowserSetup, playwright_launch_options, selenium_chrome
+from maestro_cli.adapters.browser import (
+    SCREENSHOT_MODES,
+    BrowserSetup,
+    apply_playwright_timeout,
+    playwright_launch_options,
+    record,
+    selenium_chrome,
+    set_context_timeout,
+    slug,
+)
 
-MANIFEST = "attachments.jsonl"
-SCREENSHOT_MODES = ("on-failure", "always", "never")
 # pytest-playwright puts the kept files' paths on the teardown report under these property names
 _PLAYWRIGHT_PROPERTIES = {"playwright_screenshot": "screenshot", "playwright_trace": "trace", "playwright_video": "video"}
 
@@ -35,10 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("maestro", "maestro browser adapters")
     group.addoption("--maestro-chromium", default=None, help="Chromium executable (default: Playwright's own).")
     group.addoption("--maestro-chromedriver", default=None, help="chromedriver for the driver fixture.")
-    group.addoption("--maestro-headed", action="store_true", default=False, help="Show the Selenium browser.")
+    group.addoption("--maestro-headed", action="store_true", default=False, help="Show the browser window.")
     group.addoption("--maestro-artifacts", default=None, help="Folder for screenshots and the attachments manifest.")
     group.addoption("--maestro-screenshots", default="on-failure", choices=SCREENSHOT_MODES, help="Selenium screenshots.")
     group.addoption("--maestro-base-url", default=None, help="Base URL of the application under test.")
+    group.addoption("--maestro-timeout", type=float, default=None, help="Seconds a browser action may wait.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,7 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest reads fixtures off a plugin's type, so the holder is a module rather than an instance.
     late = ModuleType("maestro_browser_launch")
     late.browser_type_launch_args = _launch_args  # type: ignore[attr-defined]
+    late.context = _context_with_timeout  # type: ignore[attr-defined]
     config.pluginmanager.register(late, "maestro-browser-launch")
+    if config.pluginmanager.hasplugin("playwright"):
+        apply_playwright_timeout(_setup(config))
 
 
 def _setup(config: pytest.Config) -> BrowserSetup:
@@ -60,6 +68,7 @@ def _setup(config: pytest.Config) -> BrowserSetup:
         executable=Path(chromium) if chromium else None,
         driver=Path(driver) if driver else None,
         headed=config.getoption("--maestro-headed"),
+        timeout=config.getoption("--maestro-timeout"),
     )
 
 
@@ -68,9 +77,18 @@ def _launch_args(
     browser_type_launch_args: dict[str, Any], browser_name: str, pytestconfig: pytest.Config
 ) -> dict[str, Any]:
     """pytest-playwright's launch arguments, on the step's Chromium with maestro's flags."""
-    ours = playwright_launch_options(_setup(pytestconfig), browser_name)
-    ours.pop("headless")  # pytest-playwright's own --headed decides; the adapter passes it through
+    setup = _setup(pytestconfig)
+    ours = playwright_launch_options(setup, browser_name)
+    if not setup.headed:
+        ours.pop("headless")  # pytest-playwright's default, or a --headed the user passed, decides
     return {**browser_type_launch_args, **ours}
+
+
+@pytest.fixture(name="context")
+def _context_with_timeout(context: Any, pytestconfig: pytest.Config) -> Any:
+    """pytest-playwright's browser context, its actions waiting the step's ``timeout``."""
+    set_context_timeout(context, _setup(pytestconfig))
+    return context
 
 
 @pytest.fixture
@@ -116,24 +134,3 @@ def _screenshot_selenium(item: pytest.Item, report: pytest.TestReport, folder: P
         report.sections.append(("maestro screenshot", f"no screenshot: {exc}"))
         return
     record(folder, item.nodeid, "screenshot", path)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120] or "test"
-
-
-def junit_names(nodeid: str) -> tuple[str, str]:
-    """The (classname, name) pytest's JUnit XML gives the test with this node id."""
-    path, *parts = nodeid.split("::")
-    module = path.removesuffix(".py").replace("/", ".").replace("\\", ".")
-    parts = [part for part in parts if part != "()"]
-    return ".".join([module, *parts[:-1]]), parts[-1] if parts else path
-
-
-def record(folder: Path, nodeid: str, kind: str, path: Path) -> None:
-    """Append one kept file to the manifest; one short write, so parallel workers do not interleave."""
-    classname, name = junit_names(nodeid)
-    line = json.dumps({"nodeid": nodeid, "classname": classname, "name": name, "kind": kind, "path": str(path.resolve())})
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / MANIFEST, "a", encoding="utf-8") as stream:
-        stream.write(line + os.linesep)

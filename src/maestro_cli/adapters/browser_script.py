@@ -13,12 +13,21 @@ import argparse
 import functools
 import runpy
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from maestro_cli.adapters.browser import BrowserSetup, playwright_launch_options
-from maestro_cli.adapters.browser_pytest_plugin import SCREENSHOT_MODES, record, slug
+from maestro_cli.adapters.browser import (
+    SCREENSHOT_MODES,
+    SCRIPT_ERROR,
+    BrowserSetup,
+    apply_playwright_timeout,
+    playwright_launch_options,
+    record,
+    set_context_timeout,
+    slug,
+)
 
 TRACE_MODES = ("on-failure", "never")
 
@@ -84,6 +93,7 @@ def instrument(evidence: Evidence, setup: BrowserSetup) -> None:
     def traced(original: Callable[..., Any], browser: Any, *args: Any, **kwargs: Any) -> Any:
         made = original(browser, *args, **kwargs)
         context = getattr(made, "context", made)  # new_page returns a page in a context of its own
+        set_context_timeout(context, setup)
         if evidence.trace == "on-failure" and not getattr(context, "_maestro_tracing", False):
             context.tracing.start(screenshots=True, snapshots=True, sources=True)
             context._maestro_tracing = True
@@ -112,11 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, required=True)
     parser.add_argument("--screenshots", choices=SCREENSHOT_MODES, default="on-failure")
     parser.add_argument("--trace", choices=TRACE_MODES, default="on-failure")
+    parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("script", type=Path)
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     evidence = Evidence(options.script, options.artifacts, options.screenshots, options.trace)
-    instrument(evidence, BrowserSetup(executable=options.chromium, headed=options.headed))
+    setup = BrowserSetup(executable=options.chromium, headed=options.headed, timeout=options.timeout)
+    apply_playwright_timeout(setup)
+    instrument(evidence, setup)
     sys.argv = [str(options.script), *options.args]
     sys.path.insert(0, str(options.script.parent.resolve()))
     try:
@@ -125,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         failed = exc.code not in (None, 0)
         evidence.keep_all(failed=failed)
         raise
-    except BaseException:
+    except BaseException as exc:
         evidence.keep_all(failed=True)
+        summary = "".join(traceback.format_exception_only(exc)).strip().splitlines()[-1]
+        options.artifacts.mkdir(parents=True, exist_ok=True)
+        (options.artifacts / SCRIPT_ERROR).write_text(summary + "\n" + traceback.format_exc(), encoding="utf-8")
         raise
     evidence.keep_all(failed=False)
     return 0
