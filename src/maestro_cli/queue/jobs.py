@@ -142,6 +142,20 @@ def _signature(body: str, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def claimed_identity(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The run, step and attempt a message says it is about, read without trusting it.
+
+    For error reports only: a refused job still names what it claimed, so that its coordinator
+    can stop waiting for it.
+    """
+    try:
+        document = json.loads(fields.get("body", ""))
+        step = document.get("step") or {}
+        return {"run_id": document.get("run_id"), "step_id": step.get("id"), "attempt": document.get("attempt")}
+    except (ValueError, AttributeError):
+        return {}
+
+
 def leaked_secrets(document: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
     """Names of the ``secrets`` (name -> value) whose value appears anywhere in ``document``."""
     body = json.dumps(document, ensure_ascii=False)

@@ -14,7 +14,6 @@ At-least-once delivery, built on the consumer group's pending-entries list:
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import tempfile
@@ -44,7 +43,7 @@ from . import (
     streams_for_worker,
 )
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, seal, unseal
+from .jobs import Job, RefusedMessage, claimed_identity, seal, unseal
 
 if TYPE_CHECKING:
     import redis
@@ -197,7 +196,8 @@ class Worker:
             pool.shutdown(wait=True)
             ticker.join()
             self._forget_consumer_if_idle()
-        events.emit("worker.stopped", outcome=self.summary.stopped, **self.summary.to_dict())
+        details = {key: value for key, value in self.summary.to_dict().items() if key != "name"}
+        events.emit("worker.stopped", outcome=self.summary.stopped, worker=self.options.name, **details)
         if interrupted:
             raise KeyboardInterrupt
         if self._fatal is not None:
@@ -302,6 +302,12 @@ class Worker:
                 self._handle(held)
         except RemoteError as exc:
             self._fatal = self._fatal or exc
+        except Exception as exc:  # a bug of the worker's own: recorded, and the worker stops on it
+            self._fatal = self._fatal or exc
+            try:
+                self._report_error(held, f"worker crashed: {type(exc).__name__}: {exc}")
+            except connection_errors():
+                pass
         finally:
             with self._slot_freed:
                 self._running.pop(held.message_id, None)
@@ -344,7 +350,7 @@ class Worker:
     def _reason_to_skip(self, job: Job) -> str | None:
         state, done, cancelled = self.client.hmget(
             run_key(job.run_id),
-            ["state", attempt_field("done", job.step_id, job.attempt), attempt_field("cancel", job.step_id, job.attempt)],
+            ["state", attempt_field("done", job.step.id, job.attempt), attempt_field("cancel", job.step.id, job.attempt)],
         )
         if state is None:
             return "the run is unknown or expired"
@@ -382,7 +388,7 @@ class Worker:
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(stream, seal(self._message(job, held, "result", result=result.to_dict()), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
         pipe.expire(stream, RUN_TTL, nx=True)
-        pipe.hset(run_key(job.run_id), attempt_field("done", job.step_id, job.attempt), self.options.name)
+        pipe.hset(run_key(job.run_id), attempt_field("done", job.step.id, job.attempt), self.options.name)
         pipe.expire(run_key(job.run_id), RUN_TTL, nx=True)
         pipe.execute()
         self._ack_if_owned(held)
@@ -399,7 +405,7 @@ class Worker:
         return {
             "kind": kind,
             "run_id": job.run_id,
-            "step_id": job.step_id,
+            "step_id": job.step.id,
             "attempt": job.attempt,
             "worker": self.options.name,
             "delivery": held.message_id,
@@ -412,16 +418,7 @@ class Worker:
         self.client.xadd(stream, seal(self._message(job, held, kind, **extra), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
 
     def _report_error(self, held: _Running, message: str, *, refused: bool = False) -> None:
-        """The worker's own trouble, on the errors stream; the job's claimed identity, if any, is named."""
-        claimed: dict[str, Any] = {}
-        if held.job is not None:
-            claimed = {"run_id": held.job.run_id, "step_id": held.job.step_id, "attempt": held.job.attempt}
-        else:
-            try:
-                document = json.loads(held.fields.get("body", ""))
-                claimed = {key: document.get(key) for key in ("run_id", "step_id", "attempt")} if isinstance(document, dict) else {}
-            except ValueError:
-                pass
+        """The worker's own trouble, on the errors stream, naming the run, step and attempt the job claims."""
         entry = {
             "kind": "refused" if refused else "error",
             "worker": self.options.name,
@@ -429,7 +426,7 @@ class Worker:
             "delivery": held.message_id,
             "message": message,
             "time": time.time(),
-            **claimed,
+            **claimed_identity(held.fields),
         }
         self.client.xadd(ERRORS_STREAM, seal(entry, self.options.secret), maxlen=ERRORS_MAXLEN, approximate=True)
 
