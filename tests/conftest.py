@@ -13,6 +13,12 @@ import pytest
 from maestro_cli import redaction
 
 MAESTRO = Path(sys.executable).parent / "maestro"
+# Read before any test replaces $HOME: pip in a test venv may reuse the real wheel cache.
+REAL_PIP_CACHE = Path(os.environ.get("PIP_CACHE_DIR") or Path.home() / ".cache" / "pip")
+
+
+# maestro's own XDG dirs; .rustup is touched by this machine's toolchain shims when pip runs
+ALLOWED_IN_HOME = (".cache", ".config", ".local", ".rustup")
 
 
 @pytest.fixture(autouse=True)
@@ -30,13 +36,14 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("PIP_CACHE_DIR", str(REAL_PIP_CACHE))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "80")
     yield home
     left = sorted(
         str(p.relative_to(home))
         for p in home.rglob("*")
-        if p.is_file() and not p.relative_to(home).parts[0] in (".cache", ".config", ".local")
+        if p.is_file() and p.relative_to(home).parts[0] not in ALLOWED_IN_HOME
     )
     assert not left, f"the test wrote into $HOME: {left}"
 
