@@ -143,16 +143,18 @@ def _render(console: Console, result: PublishResult) -> None:
     from rich.filesize import decimal
     from rich.table import Table
 
-    verb = "would publish" if result.dry_run else "published"
-    table = Table(title=f"{verb} to {result.repository}", title_justify="left")
-    for column in ("file", "size", "sha256", "outcome", "detail"):
-        table.add_column(column, overflow="fold")
-    for entry in result.files:
-        # a dry run is where hashes are compared by eye: show them whole there
-        digest = entry.dist.sha256 if result.dry_run else entry.dist.sha256[:16]
-        detail = "" if entry in result.failed else entry.message  # failures get their own error lines
-        table.add_row(entry.dist.filename, decimal(entry.dist.size), digest, str(entry.outcome), detail)
-    console.print(table)
+    if result.dry_run:  # one line a file, whole hashes, nothing folded: made to be compared by eye
+        console.print(f"dry run: nothing was sent to {result.repository}")
+        for entry in result.files:
+            console.print(f"{entry.outcome} {entry.dist.filename} ({entry.dist.size} bytes) sha256:{entry.dist.sha256}")
+    else:
+        table = Table(title=f"published to {result.repository}", title_justify="left")
+        for column in ("file", "size", "sha256", "outcome", "detail"):
+            table.add_column(column, overflow="fold")
+        for entry in result.files:
+            detail = entry.message if entry.ok else ""  # failures get their own error lines below
+            table.add_row(entry.dist.filename, decimal(entry.dist.size), entry.dist.sha256[:16], str(entry.outcome), detail)
+        console.print(table)
     for entry in result.failed:
         console.error(f"{entry.dist.filename}: {entry.message}", entry.hint)
     if result.stopped:

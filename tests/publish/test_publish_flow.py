@@ -1,0 +1,135 @@
+"""`maestro publish` against a real pypiserver: what a user sees, what the server stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from maestro_cli import audit
+
+from .servers import PASSWORD, FaultyProxy, PypiServer
+
+pytestmark = pytest.mark.slow
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_publish_uploads_verifies_and_audits_each_file(run_cli, pypiserver: PypiServer, built, publish_args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    files = built()
+    result = run_cli(*publish_args(pypiserver.url, *files), "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [f["outcome"] for f in document["files"]] == ["uploaded", "uploaded"]
+    assert {f.name for f in files} <= set(pypiserver.stored())
+    for file in files:
+        assert _sha256(pypiserver.packages / file.name) == _sha256(file)
+    records = list(audit.read_records(tmp_path / ".maestro" / "audit.jsonl"))
+    uploads = [r for r in records if r["action"] == "publish.uploaded"]
+    assert sorted(r["artifacts"][0]["path"] for r in uploads) == sorted(f.name for f in files)
+    assert {r["outcome"] for r in uploads} == {"uploaded"}
+    assert {r["details"]["repository"] for r in uploads} == {pypiserver.url}
+    assert uploads[0]["artifacts"][0]["sha256"] in {_sha256(f) for f in files}
+    log_text = (tmp_path / ".maestro" / "audit.jsonl").read_text()
+    assert PASSWORD not in log_text and PASSWORD not in result.output
+
+
+def test_publish_again_fails_with_the_servers_reason_unless_skip_existing(run_cli, pypiserver, proxy: FaultyProxy, built, publish_args):
+    files = built()
+    assert run_cli(*publish_args(proxy.url, *files)).exit_code == 0
+    sent_first = list(proxy.forwarded_files)
+
+    again = run_cli(*publish_args(proxy.url, *files))
+    assert again.exit_code == 1
+    assert "409 Conflict" in again.stderr and "already exists" in again.stderr
+    assert "hint: pass --skip-existing" in again.stderr
+
+    posts_before = len(proxy.forwarded_files)
+    skipped = run_cli(*publish_args(proxy.url, *files, "--skip-existing", "--json"))
+    assert skipped.exit_code == 0, skipped.stderr
+    assert [f["outcome"] for f in json.loads(skipped.stdout)["files"]] == ["skipped", "skipped"]
+    assert len(proxy.forwarded_files) == posts_before  # nothing re-sent
+    assert sorted(sent_first) == sorted(f.name for f in files)
+
+
+def test_wrong_password_fails_clearly_without_showing_it(run_cli, pypiserver, built, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    files = built()
+    wrong = "not-the-Pa55word-x9"
+    result = run_cli("publish", "--repository-url", pypiserver.url, "-u", "alice", "-p", wrong, *files)
+    assert result.exit_code == 1
+    assert "authentication or permission refused: HTTP 403" in result.stderr
+    assert "hint: check the user name and password" in result.stderr
+    assert wrong not in result.output
+    assert wrong not in (tmp_path / ".maestro" / "audit.jsonl").read_text()
+    assert not set(f.name for f in files) & set(pypiserver.stored())
+
+
+def test_a_rebuild_with_another_hash_is_refused_not_overwritten(run_cli, pypiserver, built, publish_args, unique_name):
+    name = unique_name()
+    first = built(name)
+    assert run_cli(*publish_args(pypiserver.url, *first)).exit_code == 0
+    second = built(name, body="VALUE = 2\n")
+    assert {f.name for f in first} == {f.name for f in second}
+    assert {_sha256(f) for f in first}.isdisjoint(_sha256(f) for f in second)
+
+    result = run_cli(*publish_args(pypiserver.url, *second, "--skip-existing"))
+    assert result.exit_code == 1
+    assert "with another sha256; refusing to overwrite it" in result.stderr
+    for file in first:
+        assert _sha256(pypiserver.packages / file.name) == _sha256(file)
+
+
+def test_dry_run_sends_nothing_and_shows_sizes_and_hashes(run_cli, proxy: FaultyProxy, built, publish_args):
+    files = built()
+    result = run_cli(*publish_args(proxy.url, *files, "--dry-run"))
+    assert result.exit_code == 0, result.stderr
+    assert proxy.forwarded_files == [] and proxy.posts_received == 0
+    assert f"dry run: nothing was sent to {proxy.url}" in result.stdout
+    for file in files:
+        assert f"would-upload {file.name} ({file.stat().st_size} bytes) sha256:{_sha256(file)}" in result.stdout
+
+
+def test_dependencies_are_uploaded_before_their_dependents(run_cli, proxy: FaultyProxy, built, publish_args, unique_name):
+    core = unique_name("core")
+    app = built(unique_name("app"), dependencies=(f"{core}>=1.0",))
+    lib = built(core)
+    result = run_cli(*publish_args(proxy.url, *app, *lib, "--jobs", "4"))
+    assert result.exit_code == 0, result.stderr
+    order = proxy.forwarded_files
+    assert set(order[:2]) == {f.name for f in lib}
+    assert set(order[2:]) == {f.name for f in app}
+
+
+def test_the_simple_index_url_as_upload_url_gets_a_hint(run_cli, pypiserver, built, publish_args):
+    result = run_cli(*publish_args(pypiserver.simple_url, *built()))
+    assert result.exit_code == 1
+    assert "405" in result.stderr
+    assert f"hint: this looks like the simple index URL; the upload URL is probably {pypiserver.url}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing.whl"], "error: missing.whl: no such file or folder"),
+        (["notes.txt"], "error: notes.txt: not a distribution file (expected .whl, .tar.gz or .zip)"),
+        (["--repository-url", "ftp://index.example/"], "error: 'ftp://index.example/' is not an http(s) URL"),
+        (
+            ["--repository-url", "http://index.example/"],
+            "error: refusing to send credentials and packages in clear text to index.example over http://",
+        ),
+    ],
+)
+def test_bad_input_exits_2_before_sending_anything(run_cli, built, tmp_path, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a package")
+    files = [] if any(a.endswith((".whl", ".txt")) for a in arguments) else built()
+    result = run_cli("publish", "--repository-url", "http://127.0.0.1:9/", *arguments, *files)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
