@@ -59,11 +59,13 @@ def root(
 from .commands import audit as _audit  # noqa: E402
 from .commands import build as _build  # noqa: E402
 from .commands import config as _config  # noqa: E402
+from .commands import extract as _extract  # noqa: E402
 from .commands import publish as _publish  # noqa: E402
 
 app.add_typer(_config.app, name="config")
 app.add_typer(_audit.app, name="audit")
 app.command("build")(_build.build)
+app.command("extract")(_extract.extract)
 app.command("publish")(_publish.publish)
 
 

@@ -1,0 +1,394 @@
+"""``maestro extract``'s core: analyse SOURCE, plan the package, write it atomically, optionally verify it.
+
+The legacy repo is only ever read. Output is staged beside OUT and renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, events, fsutil
+from ..errors import InputError, Location, OutputExistsError, UsageError
+from .analysis import ImportContext, ImportKind, ImportRecord, ModuleImports, analyse_modules
+from .declared import read_declarations
+from .distributions import DistributionResolver
+from .inference import Requirements, infer_requirements
+from .layout import (
+    PlannedFile, Role, conftests_for, docstring_summary, internal_destination, package_destination,
+    test_candidates, test_destination, walk_files,
+)
+from .names import check_import_name, check_version, normalise_dist_name
+from .rewrite import Renames
+from .roots import SourceLocation, head_commit, locate, module_file, module_name, top_level_modules
+from .verify import Verification
+
+LICENSE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
+INTERNAL_PACKAGE = "_legacy"  # where --with-internal puts copied legacy modules inside the new package
+
+
+class InternalPolicy(StrEnum):
+    STOP = "stop"  # a boundary crossing stops the extraction (the default)
+    COPY = "copy"  # --with-internal
+    ALLOW = "allow"  # --allow-internal
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    source: Path
+    dist_name: str
+    import_name: str | None = None
+    out: Path = Path("extracted")
+    repo: Path | None = None
+    version: str = "0.1.0"
+    description: str | None = None
+    internal: InternalPolicy = InternalPolicy.STOP
+    keep_history: bool = False
+    include_tests: bool = True
+    rewrite: bool = True
+    template_dir: Path | None = None
+    verify: bool = False
+    dry_run: bool = False
+    force: bool = False
+    skip_unparsable: bool = False
+    cache_dir: Path | None = None
+    jobs: int = 2
+
+
+@dataclass(frozen=True)
+class Crossing:
+    file: str
+    line: int
+    module: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: imports {self.module}"
+
+
+@dataclass
+class ExtractResult:
+    source: str
+    root: str
+    dotted_name: str
+    dist_name: str
+    import_name: str
+    version: str
+    commit: str | None
+    files: list[PlannedFile]
+    internal_modules: list[str]
+    requirements: Requirements
+    internal_imports: list[Crossing]
+    warnings: list[str]
+    blocked: bool  # crossings stopped the extraction
+    out: Path | None = None  # OUT/DIST once written
+    history_commits: int | None = None
+    verification: Verification | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.blocked or (self.verification is not None and not self.verification.passed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The analysis as one JSON-ready document (also the core of maestro-extract.json)."""
+        needs = self.requirements
+        return {
+            "source": self.source,
+            "root": self.root,
+            "dotted_name": self.dotted_name,
+            "dist_name": self.dist_name,
+            "import_name": self.import_name,
+            "version": self.version,
+            "commit": self.commit,
+            "files": [
+                {"source": _shown(f.source, Path(self.root)), "destination": f.destination, "role": f.role.value}
+                for f in self.files
+            ],
+            "dependencies": needs.dependencies,
+            "optional_dependencies": needs.optional_dependencies,
+            "test_dependencies": needs.test_dependencies,
+            "requires_python": needs.requires_python,
+            "ambiguous": [asdict(a) for a in needs.ambiguous],
+            "internal_imports": [asdict(c) for c in self.internal_imports],
+            "internal_modules": self.internal_modules,
+            "warnings": [*needs.warnings, *self.warnings],
+            "blocked": self.blocked,
+            "out": str(self.out) if self.out else None,
+            "history_commits": self.history_commits,
+            "verification": asdict(self.verification) if self.verification else None,
+        }
+
+
+def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: None) -> ExtractResult:
+    """Carve SOURCE out into OUT/DIST; crossings under the default policy return a blocked result."""
+    dist_name = normalise_dist_name(request.dist_name)
+    if request.import_name and not request.rewrite:
+        raise UsageError("--import-name and --no-rewrite contradict each other", hint="--no-rewrite keeps the original import name")
+    version = check_version(request.version)
+    if request.template_dir is not None and not request.template_dir.is_dir():
+        raise InputError(f"--template {request.template_dir}: not a directory")
+    location = locate(request.source, request.repo)
+    import_name = check_import_name(
+        location.dotted_name if not request.rewrite else request.import_name or dist_name.replace("-", "_").replace(".", "_")
+    )
+    target = request.out / dist_name
+    if target.exists() and not request.force and not request.dry_run:
+        raise OutputExistsError.for_path(target)
+
+    warnings: list[str] = []
+    context = ImportContext(location.dotted_name, frozenset(top_level_modules(location.import_roots)))
+
+    def analyse(paths: dict[Path, str]) -> list[ModuleImports]:
+        return analyse_modules(paths, context, root=location.root, cache_dir=request.cache_dir, jobs=request.jobs)
+
+    step("analysing SOURCE")
+    package_dir = "src/" + import_name.replace(".", "/")
+    files: list[PlannedFile] = []
+    code_paths: dict[Path, str] = {}
+    for path in walk_files(location.source, location.root, warnings) if location.is_package else [location.source]:
+        if path.suffix == ".py":
+            code_paths[path] = module_name(path, location.import_root)
+        role = Role.CODE if path.suffix == ".py" else Role.DATA
+        files.append(PlannedFile(path, package_destination(path, location.source, location.is_package, package_dir), role, code_paths.get(path, "")))
+    code = _readable(analyse(code_paths), request.skip_unparsable, warnings)
+    files = [f for f in files if f.role is not Role.CODE or f.module in {m.module for m in code}]
+    crossings = _crossings(code, location, warnings)
+
+    tests: list[ModuleImports] = []
+    if request.include_tests:
+        step("finding tests")
+        tests, test_files = _tests(location, analyse, warnings, request.internal)
+        files += test_files
+        crossings_in_tests = _crossings(tests, location, warnings) if request.internal is InternalPolicy.COPY else []
+    else:
+        crossings_in_tests = []
+
+    internal_modules: dict[str, Path] = {}
+    internal_code: list[ModuleImports] = []
+    if request.internal is InternalPolicy.COPY and (crossings or crossings_in_tests):
+        step("copying legacy modules")
+        internal_modules, internal_code = _closure([*crossings, *crossings_in_tests], location, analyse, request.skip_unparsable, warnings)
+        base = f"src/{import_name}/{INTERNAL_PACKAGE}" if request.rewrite else "src"
+        for module, path in internal_modules.items():
+            files.append(PlannedFile(path, internal_destination(path, _import_root_of(path, module), base), Role.INTERNAL, module))
+
+    step("inferring dependencies")
+    declared = read_declarations(location.root, location.source)
+    warnings += declared.warnings
+    legacy_dist: list[str] = []
+    if request.internal is InternalPolicy.ALLOW and crossings:
+        if declared.project_name:
+            legacy_dist = [declared.project_name]
+        else:
+            warnings.append("--allow-internal: the repo declares no distribution name, so the legacy imports need it on the path")
+    requirements = infer_requirements([*code, *internal_code], tests, declared, DistributionResolver(), extra_hard=legacy_dist)
+    license_file = next((location.root / n for n in LICENSE_NAMES if (location.root / n).is_file()), None)
+    if license_file is not None:
+        files.append(PlannedFile(license_file, license_file.name, Role.LICENSE))
+
+    result = ExtractResult(
+        source=location.relative_source,
+        root=str(location.root),
+        dotted_name=location.dotted_name,
+        dist_name=dist_name,
+        import_name=import_name,
+        version=version,
+        commit=head_commit(location.root),
+        files=_unique_destinations(files, location.root, warnings),
+        internal_modules=sorted(internal_modules),
+        requirements=requirements,
+        internal_imports=crossings if request.internal is not InternalPolicy.COPY else [*crossings, *crossings_in_tests],
+        warnings=warnings,
+        blocked=request.internal is InternalPolicy.STOP and bool(crossings),
+    )
+    if result.blocked or request.dry_run:
+        return result
+    _write(result, request, location, target, internal_modules, step)
+    if request.verify:
+        from .verify import verify_package
+
+        step("verifying: build, install, test")
+        result.verification = verify_package(target, import_name, run_tests=any(f.role is Role.TEST for f in result.files))
+    return result
+
+
+def _readable(modules: list[ModuleImports], skip: bool, warnings: list[str]) -> list[ModuleImports]:
+    """Modules that parsed; unparsable ones are an error naming each, or with ``skip`` a warning."""
+    failures = [m.error for m in modules if m.error is not None]
+    if failures and not skip:
+        first = failures[0]
+        message = "\n".join(f"{f.file}:{f.line}:{f.column}: cannot parse: {f.message}" for f in failures[1:])
+        raise InputError(
+            f"cannot parse: {first.message}" + (f"\n{message}" if message else ""),
+            location=Location(first.file, first.line, first.column),
+            hint="Python 2 code? port it, or pass --skip-unparsable to leave such files out",
+        )
+    for failure in failures:
+        warnings.append(f"{failure.file}:{failure.line}:{failure.column}: cannot parse ({failure.message}); left out")
+    return [m for m in modules if m.error is None]
+
+
+def _crossings(modules: Iterable[ModuleImports], location: SourceLocation, warnings: list[str]) -> list[Crossing]:
+    found = []
+    for module in modules:
+        for record in module.imports:
+            if record.kind is not ImportKind.LEGACY:
+                continue
+            crossing = Crossing(record.file, record.line, _target(record, location))
+            if record.type_checking:
+                warnings.append(f"{crossing} (only under TYPE_CHECKING, kept as it is)")
+            else:
+                found.append(crossing)
+    return found
+
+
+def _target(record: ImportRecord, location: SourceLocation) -> str:
+    """``from shared import config``: the module ``shared.config`` when it is one, else ``shared``."""
+    for name in record.names:
+        if module_file(f"{record.module}.{name}", location.import_roots) is not None:
+            return f"{record.module}.{name}"
+    return record.module
+
+
+def _tests(
+    location: SourceLocation,
+    analyse: Callable[[dict[Path, str]], list[ModuleImports]],
+    warnings: list[str],
+    policy: InternalPolicy,
+) -> tuple[list[ModuleImports], list[PlannedFile]]:
+    """Legacy test files that import SOURCE, and the conftest.py files pytest would load with them."""
+    root = location.root
+    needle = location.dotted_name.rsplit(".", 1)[-1].encode()
+    candidates = test_candidates(root, location.source, needle, warnings)
+    analysed = [m for m in analyse({p: module_name(p, root) for p in candidates}) if m.error is None]
+    chosen = [m for m in analysed if any(r.kind is ImportKind.INTERNAL for r in m.imports)]
+    conftests: dict[Path, str] = {}
+    for module in chosen:
+        for path, destination in conftests_for(root / module.file, root):
+            conftests.setdefault(path, destination)
+    kept_conftests = analyse({p: module_name(p, root) for p in conftests})
+    kept: list[ModuleImports] = []
+    planned: list[PlannedFile] = []
+    for module in [*chosen, *kept_conftests]:
+        legacy = [r for r in module.imports if r.kind is ImportKind.LEGACY and not r.type_checking]
+        if module.error is not None or (legacy and policy is InternalPolicy.STOP):
+            reason = module.error.message if module.error else f"imports {legacy[0].module} (line {legacy[0].line})"
+            warnings.append(f"{module.file}: test file left out: {reason}")
+            continue
+        path = root / module.file
+        kept.append(module)
+        planned.append(PlannedFile(path, conftests.get(path) or test_destination(path, root), Role.TEST, module.module))
+    return kept, planned
+
+
+def _closure(
+    crossings: list[Crossing],
+    location: SourceLocation,
+    analyse: Callable[[dict[Path, str]], list[ModuleImports]],
+    skip: bool,
+    warnings: list[str],
+) -> tuple[dict[str, Path], list[ModuleImports]]:
+    """Every legacy module the crossings reach, transitively, with its file."""
+    found: dict[str, Path] = {}
+    analysed: list[ModuleImports] = []
+    pending = list(dict.fromkeys(c.module for c in crossings))
+    while pending:
+        batch: dict[Path, str] = {}
+        for module in pending:
+            path = module_file(module, location.import_roots)
+            if path is None:
+                warnings.append(f"legacy module {module} not found in the repo; its imports stay as they are")
+            elif module not in found:
+                found[module] = path
+                batch[path] = module
+        modules = _readable(analyse(batch), skip, warnings)
+        analysed += modules
+        pending = [c.module for c in _crossings(modules, location, warnings) if c.module not in found]
+    return found, analysed
+
+
+def _import_root_of(path: Path, module: str) -> Path:
+    depth = module.count(".") + (1 if path.name == "__init__.py" else 0)
+    return path.parents[depth]
+
+
+def _unique_destinations(files: list[PlannedFile], root: Path, warnings: list[str]) -> list[PlannedFile]:
+    taken: dict[str, PlannedFile] = {}
+    for planned in files:
+        if planned.destination in taken:
+            warnings.append(f"{_shown(planned.source, root)}: would overwrite {planned.destination}; left out")
+        else:
+            taken[planned.destination] = planned
+    return list(taken.values())
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _write(
+    result: ExtractResult,
+    request: ExtractRequest,
+    location: SourceLocation,
+    target: Path,
+    internal_modules: dict[str, Path],
+    step: Callable[[str], None],
+) -> None:
+    from .writer import MANIFEST, render_skeleton, write_package
+
+    step("writing the package")
+    renames: dict[str, str] = {}
+    if request.rewrite:
+        renames[location.dotted_name] = result.import_name
+        for top in {m.split(".")[0] for m in internal_modules}:
+            renames.setdefault(top, f"{result.import_name}.{INTERNAL_PACKAGE}.{top}")
+    packages = sorted({Path(f.destination).parts[1] for f in result.files if f.destination.startswith("src/")})
+    summary = docstring_summary(location.source / "__init__.py" if location.is_package else location.source)
+    needs = result.requirements
+    context = {
+        "dist_name": result.dist_name,
+        "import_name": result.import_name,
+        "version": result.version,
+        "description": request.description or summary or f"{location.dotted_name}, extracted from {location.root.name}",
+        "requires_python": needs.requires_python,
+        "dependencies": needs.dependencies,
+        "optional_dependencies": needs.optional_dependencies,
+        "test_dependencies": needs.test_dependencies,
+        "packages": packages,
+        "source_path": result.source,
+        "repo_name": location.root.name,
+        "commit": result.commit or "",
+        "date": date.today().isoformat(),
+        "maestro_version": __version__,
+    }
+    skeleton = render_skeleton(context, request.template_dir)
+    staging = fsutil.staging_dir_beside(target)
+    try:
+        write_package(staging, result.files, Renames(renames), skeleton, result.to_json(), result.warnings)
+        if request.keep_history:
+            from .history import carry_history
+
+            step("carrying git history")
+            package_dir = "src/" + result.import_name.replace(".", "/")
+            destination = package_dir if location.is_package else f"{package_dir}/__init__.py"
+            result.history_commits = carry_history(
+                location.root, result.source, destination, staging,
+                f"Extract {result.dist_name} from {location.root.name} with maestro {__version__}",
+                is_dir=location.is_package,
+            )
+        fsutil.replace_dir(staging, target, force=request.force)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.out = target
+    events.emit(
+        "extract.written",
+        artifacts=[events.Artifact.from_file(target / "pyproject.toml"), events.Artifact.from_file(target / MANIFEST)],
+        source=result.source,
+        dist_name=result.dist_name,
+        files=len(result.files),
+    )

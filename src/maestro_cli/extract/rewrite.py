@@ -1,0 +1,157 @@
+"""Rewriting imports to the new package name with libcst, keeping formatting and comments.
+
+Handles ``import a.b.c as m``, ``from a.b import c``, ``from a.b.c import X``, dotted uses such as
+``a.b.c.f()`` after ``import a.b.c``, and dotted string targets such as ``mock.patch("a.b.c.X")`` or
+``monkeypatch.setattr("a.b.c.X", ...)``. Relative imports are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import libcst as cst
+
+DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+class Renames:
+    """Old dotted prefixes -> new ones; the longest matching prefix wins."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        self.mapping = dict(mapping)
+        self._ordered = sorted(self.mapping, key=lambda k: -k.count("."))
+
+    def __bool__(self) -> bool:
+        return any(old != new for old, new in self.mapping.items())
+
+    def apply(self, dotted: str) -> str | None:
+        """The renamed name, or None when no prefix applies."""
+        for old in self._ordered:
+            if dotted == old or dotted.startswith(old + "."):
+                return self.mapping[old] + dotted[len(old) :]
+        return None
+
+
+def rewrite_source(source: bytes, renames: Renames) -> bytes:
+    """The module with its imports renamed; unchanged bytes when nothing applies."""
+    module = cst.parse_module(source)
+    rewritten = module.visit(_ImportRenamer(renames, _bound_heads(module, renames)))
+    return rewritten.bytes if rewritten is not module else source
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+def _expression(dotted: str) -> cst.Name | cst.Attribute:
+    parts = dotted.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def _bound_heads(module: cst.Module, renames: Renames) -> set[str]:
+    """Names bound by a plain ``import a.b.c`` of a renamed module: their dotted uses get renamed too."""
+    heads: set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                name = _dotted(alias.name)
+                if alias.asname is None and name and renames.apply(name) is not None:
+                    heads.add(name.split(".")[0])
+
+    module.visit(Finder())
+    return heads
+
+
+class _ImportRenamer(cst.CSTTransformer):
+    def __init__(self, renames: Renames, heads: set[str]) -> None:
+        self.renames = renames
+        self.heads = heads
+        self.in_import = 0
+        self.replacements: dict[int, str] = {}
+
+    # -- import statements ---------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> bool:
+        self.in_import += 1
+        return False
+
+    def leave_Import(self, original: cst.Import, updated: cst.Import) -> cst.Import:
+        self.in_import -= 1
+        names = []
+        for alias in updated.names:
+            new = self.renames.apply(_dotted(alias.name) or "")
+            names.append(alias.with_changes(name=_expression(new)) if new else alias)
+        return updated.with_changes(names=names)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.in_import += 1
+        return False
+
+    def leave_ImportFrom(
+        self, original: cst.ImportFrom, updated: cst.ImportFrom
+    ) -> cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement]:
+        self.in_import -= 1
+        if updated.relative or updated.module is None:
+            return updated
+        module = _dotted(updated.module) or ""
+        new_module = self.renames.apply(module)
+        renamed = updated.with_changes(module=_expression(new_module)) if new_module else updated
+        if isinstance(updated.names, cst.ImportStar):
+            return renamed
+        # ``from shared import resilience`` where ``shared.resilience`` moves on its own: the name
+        # becomes ``import new as resilience``; the names that stay keep the ``from`` form
+        kept, moved = [], []
+        for alias in updated.names:
+            name = _dotted(alias.name) or ""
+            target = self.renames.apply(f"{module}.{name}")
+            if target is None or (new_module is not None and target == f"{new_module}.{name}"):
+                kept.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+            else:
+                as_name = alias.asname or cst.AsName(name=cst.Name(name))
+                moved.append(cst.Import(names=[cst.ImportAlias(name=_expression(target), asname=as_name)]))
+        if not moved:
+            return renamed
+        statements: list[cst.BaseSmallStatement] = [renamed.with_changes(names=kept)] if kept else []
+        return cst.FlattenSentinel([*statements, *moved])
+
+    # -- uses ----------------------------------------------------------------------------------
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        """Whole dotted chains whose head an ``import`` bound: ``a.b.c.f`` -> ``new.f``.
+
+        A bare module name used alone (``reload(a)``) is left as it is: telling it from a local
+        variable or a keyword argument of the same name needs scope analysis.
+        """
+        dotted = _dotted(node)
+        if self.in_import or dotted is None or dotted.split(".")[0] not in self.heads:
+            return True
+        new = self.renames.apply(dotted)
+        if new is None:
+            return True
+        self.replacements[id(node)] = new
+        return False
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        new = self.replacements.pop(id(original), None)
+        if new is None:
+            return updated
+        return _expression(new).with_changes(lpar=updated.lpar, rpar=updated.rpar)
+
+    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        value = updated.evaluated_value
+        if not isinstance(value, str) or not DOTTED.fullmatch(value) or "." not in value:
+            return updated
+        new = self.renames.apply(value)
+        if new is None:
+            return updated
+        prefix_end = len(updated.prefix)
+        quote = updated.quote
+        return updated.with_changes(value=f"{updated.value[:prefix_end]}{quote}{new}{quote}")

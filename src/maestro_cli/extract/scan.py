@@ -1,0 +1,233 @@
+"""Reading the imports out of Python files: one pure function per file, a content-keyed cache, two cores.
+
+A file's scan depends only on its bytes (and the Python that parses it), so results are cached under
+the hash of the content and survive renames, checkouts and other repos holding the same file.
+Scans are plain tuples so that ``marshal`` stores them and worker processes return them cheaply.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import marshal
+import multiprocessing
+import sqlite3
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+# bump when the shape or meaning of a scan changes: old cache rows are then simply never matched
+SCAN_VERSION = 1
+# below this much uncached source, starting a worker costs more than it saves
+PARALLEL_THRESHOLD_BYTES = 256 * 1024
+
+ROLE_NONE, ROLE_PREFERRED, ROLE_FALLBACK, ROLE_ELSE = 0, 1, 2, 3
+GUARD_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+# (module, names, level, line, guard_line, role, type_checking)
+RawImport = tuple[str, tuple[str, ...], int, int, int, int, bool]
+# (error or None, imports, dynamic imports, minimum (major, minor))
+Scan = tuple[tuple[int, int, str] | None, list[RawImport], list[tuple[str, int]], tuple[int, int]]
+
+
+def scan_source(data: bytes) -> Scan:
+    """The imports, literal dynamic imports and newest syntax of one file's bytes."""
+    try:
+        tree = ast.parse(data)
+    except SyntaxError as exc:
+        return ((exc.lineno or 1, exc.offset or 1, exc.msg or "invalid syntax"), [], [], (3, 0))
+    except (ValueError, UnicodeDecodeError) as exc:  # null bytes, a wrong coding cookie
+        return ((1, 1, str(exc)), [], [], (3, 0))
+    walker = _Walker()
+    walker.walk(tree.body, 0, ROLE_NONE, False)
+    dynamic: list[tuple[str, int]] = []
+    # expressions are only walked when the text says they may hold what we look for: most files don't
+    if b"import_module" in data or b"__import__" in data:
+        dynamic = _dynamic_imports(tree)
+    if b":=" in data and any(isinstance(n, ast.NamedExpr) for n in ast.walk(tree)):
+        walker.needs((3, 8))
+    return (None, walker.imports, dynamic, walker.minimum)
+
+
+class _Walker:
+    """Statements only: imports are statements, so expressions need not be visited."""
+
+    def __init__(self) -> None:
+        self.imports: list[RawImport] = []
+        self.minimum = (3, 0)
+
+    def needs(self, version: tuple[int, int]) -> None:
+        self.minimum = max(self.minimum, version)
+
+    def walk(self, body: list[ast.stmt], guard: int, role: int, type_checking: bool) -> None:
+        for node in body:
+            kind = type(node)
+            if kind is ast.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    self.imports.append((alias.name, (), 0, node.lineno, guard, role, type_checking))
+            elif kind is ast.ImportFrom:
+                names = tuple(alias.name for alias in node.names)  # type: ignore[attr-defined]
+                self.imports.append(
+                    (node.module or "", names, node.level, node.lineno, guard, role, type_checking)  # type: ignore[attr-defined]
+                )
+            elif kind is ast.Try or kind is getattr(ast, "TryStar", None):
+                self._try(node, guard, role, type_checking)  # type: ignore[arg-type]
+            elif kind is ast.If:
+                test = node.test  # type: ignore[attr-defined]
+                name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+                self.walk(node.body, guard, role, type_checking or name == "TYPE_CHECKING")  # type: ignore[attr-defined]
+                self.walk(node.orelse, guard, role, type_checking)  # type: ignore[attr-defined]
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                if node.args.posonlyargs:  # type: ignore[attr-defined]
+                    self.needs((3, 8))
+                self.walk(node.body, guard, role, type_checking)  # type: ignore[attr-defined]
+            elif kind is ast.Match:
+                self.needs((3, 10))
+                for case in node.cases:  # type: ignore[attr-defined]
+                    self.walk(case.body, guard, role, type_checking)
+            elif kind in (ast.ClassDef, ast.With, ast.AsyncWith):
+                self.walk(node.body, guard, role, type_checking)  # type: ignore[attr-defined]
+            elif kind in (ast.For, ast.AsyncFor, ast.While):
+                self.walk(node.body, guard, role, type_checking)  # type: ignore[attr-defined]
+                self.walk(node.orelse, guard, role, type_checking)  # type: ignore[attr-defined]
+
+    def _try(self, node: ast.Try, guard: int, role: int, type_checking: bool) -> None:
+        if type(node) is not ast.Try:
+            self.needs((3, 11))  # except*
+        if any(_catches_import_error(handler.type) for handler in node.handlers):
+            line = node.lineno
+            self.walk(node.body, line, ROLE_PREFERRED, type_checking)
+            for handler in node.handlers:
+                self.walk(handler.body, line, ROLE_FALLBACK, type_checking)
+            self.walk(node.orelse, line, ROLE_ELSE, type_checking)
+        else:
+            self.walk(node.body, guard, role, type_checking)
+            for handler in node.handlers:
+                self.walk(handler.body, guard, role, type_checking)
+            self.walk(node.orelse, guard, role, type_checking)
+        self.walk(node.finalbody, guard, role, type_checking)
+
+
+def _catches_import_error(expression: ast.expr | None) -> bool:
+    if isinstance(expression, ast.Tuple):
+        return any(_catches_import_error(item) for item in expression.elts)
+    name = expression.id if isinstance(expression, ast.Name) else getattr(expression, "attr", None)
+    return name in GUARD_ERRORS
+
+
+def _dynamic_imports(tree: ast.AST) -> list[tuple[str, int]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            first = node.args[0]
+            if name in ("import_module", "__import__") and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                if not first.value.startswith("."):
+                    found.append((first.value, node.lineno))
+    return found
+
+
+# -- many files -------------------------------------------------------------------------------------
+
+
+def scan_files(paths: Sequence[Path], *, cache_dir: Path | None = None, jobs: int = 2) -> list[tuple[Scan, str]]:
+    """Each file's scan and content hash, in order: from the cache when known, else parsed on ``jobs`` cores."""
+    contents = [path.read_bytes() for path in paths]
+    keys = [hashlib.blake2b(data, digest_size=16).hexdigest() for data in contents]
+    cache = ScanCache.open(cache_dir) if cache_dir is not None else None
+    found = cache.get_many(keys) if cache is not None else {}
+    missing = [i for i, key in enumerate(keys) if key not in found]
+    fresh = _scan_many([contents[i] for i in missing], jobs)
+    for i, scan in zip(missing, fresh, strict=True):
+        found[keys[i]] = scan
+    if cache is not None:
+        cache.put_many({keys[i]: found[keys[i]] for i in missing})
+        cache.close()
+    return [(found[key], key) for key in keys]
+
+
+def _scan_many(contents: list[bytes], jobs: int) -> list[Scan]:
+    total = sum(len(data) for data in contents)
+    if jobs <= 1 or total < PARALLEL_THRESHOLD_BYTES:
+        return [scan_source(data) for data in contents]
+    shards = _shard(contents, jobs)
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    results: dict[int, Scan] = {}
+    # this process takes the first shard itself, so only jobs-1 workers start
+    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
+        futures = [pool.submit(_scan_shard, [(i, contents[i]) for i in shard]) for shard in shards[1:]]
+        results.update(_scan_shard([(i, contents[i]) for i in shards[0]]))
+        for future in futures:
+            results.update(future.result())
+    return [results[i] for i in range(len(contents))]
+
+
+def _shard(contents: list[bytes], count: int) -> list[list[int]]:
+    """Indexes split into ``count`` shards of about equal size, largest files dealt first."""
+    shards: list[list[int]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for index in sorted(range(len(contents)), key=lambda i: -len(contents[i])):
+        smallest = sizes.index(min(sizes))
+        shards[smallest].append(index)
+        sizes[smallest] += len(contents[index])
+    return shards
+
+
+def _scan_shard(items: list[tuple[int, bytes]]) -> dict[int, Scan]:
+    return {index: scan_source(data) for index, data in items}
+
+
+class ScanCache:
+    """Scans keyed by content hash in one SQLite file; any trouble with it just means no cache."""
+
+    def __init__(self, connection: sqlite3.Connection | None) -> None:
+        self.connection = connection
+
+    @classmethod
+    def open(cls, cache_dir: Path) -> ScanCache:
+        folder = cache_dir / "extract"
+        name = f"scans-v{SCAN_VERSION}-py{sys.version_info.major}{sys.version_info.minor}.sqlite"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(folder / name, timeout=10)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS scans (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        except (OSError, sqlite3.Error):
+            return cls(None)
+        return cls(connection)
+
+    def get_many(self, keys: list[str]) -> dict[str, Scan]:
+        found: dict[str, Scan] = {}
+        if self.connection is None:
+            return found
+        unique = list(dict.fromkeys(keys))
+        try:
+            for start in range(0, len(unique), 500):
+                batch = unique[start : start + 500]
+                rows = self.connection.execute(
+                    f"SELECT key, value FROM scans WHERE key IN ({','.join('?' * len(batch))})", batch
+                )
+                for key, value in rows:
+                    found[key] = marshal.loads(value)
+        except (sqlite3.Error, ValueError, EOFError, TypeError):
+            return {}
+        return found
+
+    def put_many(self, scans: dict[str, Scan]) -> None:
+        if self.connection is None or not scans:
+            return
+        try:
+            with self.connection:
+                self.connection.executemany(
+                    "INSERT OR REPLACE INTO scans (key, value) VALUES (?, ?)",
+                    [(key, marshal.dumps(scan)) for key, scan in scans.items()],
+                )
+        except sqlite3.Error:
+            pass  # a read-only or locked cache costs speed, never correctness
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
