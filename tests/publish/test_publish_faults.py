@@ -1,0 +1,62 @@
+"""Faults a healthy server cannot show, from a real proxy in front of pypiserver.
+
+Each case ends with the file stored exactly once: the server's copy is the one sent, and the proxy
+saw exactly one upload of it reach the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .servers import FaultyProxy, PypiServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("faults", "detail", "posts"),
+    [
+        (["503", "503"], "uploaded", 3),
+        (["reset"], "uploaded", 2),
+        # the file is on the server after the 502: the retry finds it by hash and sends nothing
+        (["store-502"], "stored by an earlier attempt (same sha256 listed)", 1),
+    ],
+)
+def test_a_flaky_server_ends_with_the_file_stored_once(run_cli, pypiserver: PypiServer, proxy: FaultyProxy, built, publish_args, faults, detail, posts):
+    wheel = [f for f in built() if f.suffix == ".whl"]
+    proxy.faults = list(faults)
+    result = run_cli(*publish_args(proxy.url, *wheel, "--json"))
+    assert result.exit_code == 0, result.stderr
+    entry = json.loads(result.stdout)["files"][0]
+    assert (entry["outcome"], entry["message"]) == ("uploaded", detail)
+    assert proxy.posts_received == posts
+    assert proxy.forwarded_files == [wheel[0].name]
+    assert (pypiserver.packages / wheel[0].name).read_bytes() == wheel[0].read_bytes()
+
+
+def test_a_stalled_upload_times_out_and_is_retried(run_cli, pypiserver: PypiServer, proxy: FaultyProxy, built, publish_args):
+    wheel = [f for f in built() if f.suffix == ".whl"]
+    proxy.faults, proxy.stall_seconds = ["stall"], 4.0
+    result = run_cli(*publish_args(proxy.url, *wheel, "--timeout", "1", "--json"))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"][0]["outcome"] == "uploaded"
+    assert proxy.forwarded_files == [wheel[0].name]
+    assert wheel[0].name in pypiserver.stored()
+
+
+def test_a_server_that_stays_down_trips_the_breaker_and_says_what_is_missing(run_cli, pypiserver, proxy: FaultyProxy, built, publish_args):
+    files = [*built(), *built()]
+    proxy.faults = ["always-503"]
+    result = run_cli(*publish_args(proxy.url, *files, "--jobs", "1", "--retries", "1", "--json"))
+    assert result.exit_code == 1
+    outcomes = [f["outcome"] for f in json.loads(result.stdout)["files"]]
+    assert outcomes.count("failed") == 3 and outcomes.count("not-attempted") == 1
+    assert proxy.posts_received == 5  # the breaker's threshold: nothing is sent after it opens
+    assert proxy.forwarded_files == []
+
+    human = run_cli(*publish_args(proxy.url, *files, "--jobs", "1", "--retries", "1"))
+    assert human.exit_code == 1
+    assert "error: the batch was stopped; on the index: none; not uploaded: " in human.stderr
+    assert "stopped after 5 consecutive failures against " in human.stderr
