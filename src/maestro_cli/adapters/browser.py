@@ -90,7 +90,7 @@ def missing_extra(modules: tuple[str, ...], adapter: str) -> str | None:
     if not absent:
         return None
     return (
-        f"adapter '{adapter}' needs {', '.join(absent)}, which is not installed: "
+        f"adapter '{adapter}' needs {' and '.join(absent)}, not installed here: "
         f"install maestro's '{EXTRA}' extra ({INSTALL_EXTRA})"
     )
 

@@ -1,11 +1,11 @@
-"""Sign in to the app at $APP_URL and check the greeting, with Playwright's sync API."""
+"""Sign in to the app at $MAESTRO_BASE_URL (the step's base_url) and check the greeting."""
 
 import os
 import sys
 
 from playwright.sync_api import sync_playwright
 
-url = os.environ["APP_URL"]
+url = os.environ["MAESTRO_BASE_URL"]
 user = sys.argv[1] if len(sys.argv) > 1 else "ada"
 with sync_playwright() as p:
     browser = p.chromium.launch()
