@@ -56,17 +56,23 @@ def root(
 
 
 # -- registration: every command, in one visible list (hatch's cli/__init__.py) ----------------------
+from .commands import adapters as _adapters  # noqa: E402
 from .commands import audit as _audit  # noqa: E402
 from .commands import build as _build  # noqa: E402
 from .commands import config as _config  # noqa: E402
 from .commands import extract as _extract  # noqa: E402
 from .commands import publish as _publish  # noqa: E402
+from .commands import run_plan as _run_plan  # noqa: E402
+from .commands import worker as _worker  # noqa: E402
 
 app.add_typer(_config.app, name="config")
 app.add_typer(_audit.app, name="audit")
 app.command("build")(_build.build)
 app.command("extract")(_extract.extract)
 app.command("publish")(_publish.publish)
+app.command("run-plan")(_run_plan.run_plan)
+app.command("adapters")(_adapters.adapters)
+app.command("worker")(_worker.worker)
 
 
 def _attach_audit(state: State) -> None:

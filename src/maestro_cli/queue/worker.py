@@ -497,3 +497,18 @@ def create_group(client: redis.Redis, stream: str) -> None:
     except redis.exceptions.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+def serve(
+    options: WorkerOptions,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    on_event: Callable[[str], None] = lambda message: None,
+) -> WorkerSummary:
+    """`maestro worker`: serve the queue with the installed adapters until told to stop."""
+    from ..adapters.registry import load_registry
+
+    registry = load_registry()
+    for problem in registry.problems:
+        on_event(f"warning: {problem}")
+    return Worker(options, registry, settings=settings, on_event=on_event).serve()
