@@ -1,0 +1,216 @@
+"""`maestro run-plan`: run a YAML test plan as a dependency graph, in parallel, through adapters."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .. import redaction
+from ..console import Console
+from ..context import get_state
+from ..errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from ..plan.records import RunReport, StepRun
+    from ..plan.run import PreparedPlan
+
+_MARKS = {"passed": "ok", "failed": "FAILED", "timed-out": "TIMED OUT", "cancelled": "cancelled", "skipped": "skipped"}
+
+
+def run_plan(
+    ctx: typer.Context,
+    plan_file: Annotated[Path | None, typer.Argument(metavar="PLAN.yaml", help="The test plan.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=0, help="Steps run at once (default: one per CPU).")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this step (and what it needs); a pattern such as 'smoke-*' works. Repeatable.")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Do not run this step (id or pattern). Repeatable.")] = None,
+    only_tags: Annotated[list[str] | None, typer.Option("--only-tags", help="Run only steps with this tag (and what they need). Repeatable.")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="Set ${{ vars.KEY }}: KEY=VALUE. Repeatable.")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="Results folder (default: .maestro/runs/<UTC time>/).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace results already in --results DIR.")] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Cancel the rest when a required step fails.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the execution order (levels of the graph); run nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Validate the plan only.")] = False,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the plan's JSON Schema.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> int:
+    """Run a test plan: steps in dependency order, in parallel, each through its adapter.
+
+    Exit 0 when every required step passed, 1 when one failed or timed out, 2 when the plan is
+    invalid (every problem listed as file:line:col), 130 when interrupted. Results go to
+    results.json, junit.xml and logs/<step>.log in the results folder.
+
+    Example: maestro run-plan ci/plan.yaml --jobs 4 --var suite=smoke --skip 'smoke-3.11'
+    """
+    state = get_state(ctx)
+    console = state.for_command(json_output)
+    if schema:
+        from ..plan.schema import plan_schema
+
+        console.print_json(plan_schema())
+        return ExitCode.OK
+    if plan_file is None:
+        raise UsageError("missing PLAN.yaml", hint="maestro run-plan PLAN.yaml, or --schema")
+    from ..plan.run import Selection, execute, prepare
+
+    prepared = prepare(
+        plan_file,
+        variables=_variables(var or []),
+        selection=Selection(only or [], skip or [], only_tags or []),
+        require_secrets=not (check or dry_run),
+    )
+    for warning in prepared.warnings:
+        console.warning(warning)
+    if check:
+        return _show_check(console, prepared)
+    if dry_run:
+        return _show_levels(console, prepared)
+    settings = state.settings(jobs=jobs)
+    base = Path(settings["results-dir"]).expanduser()
+    with _Progress(console, len(prepared.selected)) as progress:
+        report = execute(
+            prepared,
+            jobs=settings["jobs"],
+            results_base=base if base.is_absolute() else settings.project_root / base,
+            results_dir=results,
+            force=force,
+            fail_fast=fail_fast,
+            settings={name: value.value for name, value in settings.values.items()},
+            listener=progress.on_event,
+        )
+    _show_report(console, report)
+    if report.interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.FAILURES if report.outcome == "failed" else ExitCode.OK
+
+
+def _variables(pairs: list[str]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--var {pair!r}: expected KEY=VALUE")
+        variables[key] = value
+    return variables
+
+
+def _show_check(console: Console, prepared: PreparedPlan) -> int:
+    plan = prepared.plan
+    if console.json_mode:
+        console.print_json({"plan": plan.name, "plan_file": plan.file, "valid": True, "steps": [s.id for s in plan.steps], "services": sorted(plan.services)})
+    else:
+        console.print(f"{plan.file}: valid, {len(plan.steps)} step(s), {len(plan.services)} service(s)")
+    return ExitCode.OK
+
+
+def _show_levels(console: Console, prepared: PreparedPlan) -> int:
+    levels = prepared.levels()
+    if console.json_mode:
+        console.print_json({"plan": prepared.plan.name, "levels": levels})
+        return ExitCode.OK
+    for number, level in enumerate(levels, start=1):
+        console.print(f"level {number}: {', '.join(level)}", markup=False)
+    return ExitCode.OK
+
+
+def _show_report(console: Console, report: RunReport) -> None:
+    document = report.to_dict()
+    if console.json_mode:
+        console.print_json({"results_dir": str(report.results_dir), **document})
+        return
+    from rich.table import Table
+
+    from ..plan.services import tail
+
+    table = Table(title=f"{report.plan.name}: {report.outcome}", title_justify="left")
+    for column in ("step", "outcome", "attempts", "time", "message"):
+        table.add_column(column, overflow="fold")
+    for run in report.steps:
+        if run.selected:
+            result = run.result
+            duration = f"{result.duration:.1f}s" if result and run.attempts else ""
+            table.add_row(run.id, run.outcome, str(len(run.attempts) or ""), duration, (result.message if result else "") or "")
+    console.print(table)
+    for run in report.steps:
+        if run.fails_run and run.attempts:
+            console.print(f"--- last lines of {report.results_dir / run.log}", markup=False)
+            console.print(tail(report.results_dir / run.log).rstrip("\n"), markup=False)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(document["counts"].items()))
+    console.print(f"{counts}; results in {report.results_dir}", markup=False)
+
+
+class _Progress:
+    """Live progress on stderr: a line per running step and the counts; plain lines when not a TTY."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self.console = console
+        self.total = total
+        self.lock = threading.Lock()
+        self.done = 0
+        self.failed = 0
+        self._progress: Progress | None = None
+        self._overall: TaskID | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._context: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.console.is_interactive:
+            self._context = self.console.progress(transient=True)
+            self._progress = self._context.__enter__()
+            self._overall = self._progress.add_task(self._headline(), total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+    def _headline(self) -> str:
+        return f"done {self.done}/{self.total}, failed {self.failed}"
+
+    def on_event(self, event: str, run: StepRun) -> None:
+        if not run.selected:
+            return
+        with self.lock:
+            if event == "finished":
+                self.done += 1
+                self.failed += run.outcome in ("failed", "timed-out")
+            line = self._line(event, run)
+            if self._progress is None:
+                if line and not self.console.quiet:
+                    self.console.info(line)
+                return
+            self._update_live(event, run, line)
+
+    def _update_live(self, event: str, run: StepRun, line: str | None) -> None:
+        assert self._progress is not None and self._overall is not None
+        if event == "started":
+            self._tasks[run.id] = self._progress.add_task(run.id, total=None)
+        elif event == "finished":
+            task = self._tasks.pop(run.id, None)
+            if task is not None:
+                self._progress.remove_task(task)
+            if line:
+                self._progress.console.print(redaction.scrub(line), markup=False, highlight=False)
+        elif event == "retrying" and run.id in self._tasks:
+            self._progress.update(self._tasks[run.id], description=f"{run.id} (retry {len(run.attempts)})")
+        self._progress.update(self._overall, completed=self.done, description=self._headline())
+
+    @staticmethod
+    def _line(event: str, run: StepRun) -> str | None:
+        if event == "started":
+            return f"start  {run.id}"
+        if event == "retrying":
+            last = run.attempts[-1] if run.attempts else None
+            return f"retry  {run.id}: attempt {len(run.attempts)} {last.outcome if last else ''}"
+        result = run.result
+        assert result is not None
+        text = f"{_MARKS.get(run.outcome, run.outcome):<7}{run.id}"
+        if run.attempts:
+            text += f" ({result.duration:.1f}s)"
+        if result.message and run.outcome != "passed":
+            text += f": {result.message}"
+        return text

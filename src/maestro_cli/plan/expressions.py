@@ -1,0 +1,148 @@
+"""``${{ ... }}`` templates and ``if:`` conditions, evaluated by jinja2's sandbox.
+
+The delimiters are GitHub Actions' ``${{ }}``, which YAML leaves alone and which no shell script
+writes by accident; jinja's block and comment tags are moved to ``${{% %}}`` and ``${{# #}}`` so
+that bash's ``${#array[@]}`` stays text. The sandbox keeps a plan from reaching Python internals,
+and undefined names are errors, not empty strings.
+
+Values that read ``steps.<id>`` can only be known when that step has run: the loader keeps them as
+:class:`Deferred` strings and the scheduler renders them just before the step starts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2 import nodes
+
+TEMPLATE_START = "${{"
+
+
+class Deferred(str):
+    """A template string that reads ``steps.*``: rendered when the step runs, not when loading."""
+
+
+class TemplateError(Exception):
+    """A template that does not parse or reads something undefined; the message says which."""
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        variable_start_string="${{",
+        variable_end_string="}}",
+        block_start_string="${{%",
+        block_end_string="%}}",
+        comment_start_string="${{#",
+        comment_end_string="#}}",
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def is_template(value: object) -> bool:
+    return isinstance(value, str) and TEMPLATE_START in value
+
+
+def _parse(text: str) -> nodes.Template:
+    import jinja2
+
+    try:
+        return environment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"bad template: {exc.message}") from None
+
+
+def step_references(text: str) -> set[str]:
+    """The step ids a template reads through ``steps.ID`` or ``steps['ID']``."""
+    from jinja2 import nodes
+
+    found: set[str] = set()
+    for node in _parse(text).find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name == "steps":
+            if isinstance(node, nodes.Getattr):
+                found.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                found.add(node.arg.value)
+    return found
+
+
+def reads_steps(text: str) -> bool:
+    from jinja2 import meta
+
+    return "steps" in meta.find_undeclared_variables(_parse(text))
+
+
+def render(text: str, context: Mapping[str, Any]) -> str:
+    import jinja2
+
+    try:
+        return _template(text).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"bad template: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"undefined in template: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"not allowed in a template: {exc}") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(text: str) -> jinja2.Template:
+    return environment().from_string(text)
+
+
+def render_value(value: Any, context: Mapping[str, Any], *, only_deferred: bool = False) -> Any:
+    """Render every template in a str/list/dict tree; with ``only_deferred``, only :class:`Deferred` ones."""
+    if isinstance(value, str):
+        if only_deferred:
+            return render(value, context) if isinstance(value, Deferred) else value
+        return render(value, context) if TEMPLATE_START in value else value
+    if isinstance(value, list):
+        return [render_value(item, context, only_deferred=only_deferred) for item in value]
+    if isinstance(value, dict):
+        return {key: render_value(item, context, only_deferred=only_deferred) for key, item in value.items()}
+    return value
+
+
+def condition_expression(condition: str | bool) -> str:
+    """An ``if:`` as a bare expression: ``${{ failure() }}`` and ``failure()`` mean the same."""
+    if isinstance(condition, bool):
+        return "true" if condition else "false"
+    text = condition.strip()
+    if text.startswith(TEMPLATE_START) and text.endswith("}}") and text.count(TEMPLATE_START) == 1:
+        text = text[len(TEMPLATE_START) : -2].strip()
+    return text
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_condition(expression: str) -> Callable[..., Any]:
+    import jinja2
+
+    try:
+        return environment().compile_expression(expression, undefined_to_none=False)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"bad expression: {exc.message}") from None
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
+    import jinja2
+
+    try:
+        return bool(compile_condition(expression)(**context))
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"undefined in condition: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"not allowed in a condition: {exc}") from None
+
+
+def condition_references(expression: str) -> set[str]:
+    """The step ids an ``if:`` expression reads."""
+    return step_references(f"{TEMPLATE_START} {expression} }}}}")

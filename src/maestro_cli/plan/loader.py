@@ -1,0 +1,304 @@
+"""plan.yaml -> a validated :class:`~maestro_cli.plan.model.Plan`, or every problem in it at once.
+
+The order of work: YAML with positions, the JSON Schema, then what a schema cannot say: templates,
+matrix expansion, duplicate ids, unknown needs/services/adapters, cycles, adapter options. Each
+problem becomes one ``file:line:col: path: message`` line, sorted by position, in one PlanError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import redaction
+from ..adapters.base import StepSpec
+from ..adapters.registry import Registry
+from ..errors import Location, PlanError, did_you_mean
+from . import expressions, graph, schema
+from .expressions import Deferred, TemplateError
+from .model import DEFAULT_ADAPTER, DEFAULT_TIMEOUT, HealthCheck, Plan, Service, Step
+from .yamlsource import Source, YamlPath, dotted, load
+
+_ID_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+class _Problems:
+    """Problems with their positions, reported sorted by line and column, each once."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._found: dict[str, Location] = {}
+
+    def add(self, path: YamlPath, message: str, *, key: bool = False, at: YamlPath | None = None) -> None:
+        where = self.source.location(path if at is None else at, key=key)
+        label = dotted(path)
+        self._found.setdefault(f"{where}: {label}: {message}" if label else f"{where}: {message}", where)
+
+    def raise_if_any(self, extra: list[str]) -> None:
+        if self._found or extra:
+            ordered = sorted(self._found.items(), key=lambda item: (item[1].line or 0, item[1].column or 0))
+            raise PlanError(extra + [text for text, _ in ordered])
+
+
+def load_plan(
+    path: Path,
+    registry: Registry,
+    *,
+    variables: Mapping[str, str] | None = None,
+    require_secrets: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
+    """Load, expand and check a plan; raises PlanError listing every problem.
+
+    ``require_secrets=False`` lets ``--check`` and ``--dry-run`` work where the secrets are not set.
+    """
+    env_in = dict(os.environ if environ is None else environ)
+    source = load(path, shown_as=str(path))
+    problems = _Problems(source)
+    data = source.data
+    if not isinstance(data, dict):
+        raise PlanError([f"{source.location(())}: a plan is a mapping with `version:` and `steps:`"])
+    for found in schema.problems(data, schema.plan_schema()):
+        problems.add(found.path, found.message, key=found.key is not None, at=found.key)
+
+    secrets = _secrets(data, env_in, require_secrets, problems)
+    plan_vars = {**_mapping(data.get("vars")), **(variables or {})}
+    base = {"env": env_in, "vars": plan_vars, "secrets": secrets}
+    plan_env = _strings(_render(data.get("env"), base, ("env",), problems))
+    context = {**base, "env": {**env_in, **plan_env}}
+    workdir = path.resolve().parent
+    builder = _StepBuilder(source, problems, context, workdir, _mapping(data.get("defaults")), plan_env)
+    for index, raw in enumerate(data.get("steps") or []):
+        if isinstance(raw, dict):
+            builder.expand(index, raw)
+    plan = Plan(
+        name=str(data.get("name") or path.stem),
+        file=str(path),
+        workdir=workdir,
+        env=plan_env,
+        vars=plan_vars,
+        secrets=secrets,
+        services=_services(data, context, workdir, plan_env, problems),
+        steps=[step for step, _ in builder.steps],
+    )
+    _check_graph(plan, builder, problems)
+    _check_adapters(builder, registry, problems)
+    problems.raise_if_any(list(source.problems))
+    return plan
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+
+
+def _strings(values: Any) -> dict[str, str]:
+    """Environment values as a process sees them: YAML's true is "true", 3.0 is "3.0"."""
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in _mapping(values).items()}
+
+
+def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: _Problems, *, defer: bool = False) -> Any:
+    """Render templates now, or (``defer``) keep those reading ``steps.*`` for run time."""
+    if isinstance(value, str) and expressions.is_template(value):
+        try:
+            if defer and expressions.reads_steps(value):
+                return Deferred(value)
+            return expressions.render(value, context)
+        except TemplateError as exc:
+            problems.add(path, str(exc))
+            return value
+    if isinstance(value, list):
+        return [_render(item, context, (*path, i), problems, defer=defer) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _render(item, context, (*path, k), problems, defer=defer) for k, item in value.items()}
+    return value
+
+
+def _secrets(data: dict[str, Any], environ: Mapping[str, str], required: bool, problems: _Problems) -> dict[str, str]:
+    secrets: dict[str, str] = {}
+    for index, name in enumerate(_list(data.get("secrets"))):
+        if not isinstance(name, str):
+            continue
+        value = environ.get(name)
+        if value is None:
+            if required:
+                problems.add(("secrets", index), f"environment variable {name} is not set")
+            value = ""
+        redaction.register(value)
+        secrets[name] = value
+    return secrets
+
+
+def _services(data: dict[str, Any], context: dict[str, Any], workdir: Path, plan_env: dict[str, str], problems: _Problems) -> dict[str, Service]:
+    services: dict[str, Service] = {}
+    for name, raw in _mapping(data.get("services")).items():
+        if not isinstance(raw, dict) or "run" not in raw:
+            continue
+        path: YamlPath = ("services", name)
+        spec = _render(raw, context, path, problems)
+        health = _mapping(spec.get("health"))
+        kind = next((k for k in ("http", "tcp", "cmd") if k in health), None)
+        check = None
+        if kind is not None:
+            check = HealthCheck(kind, str(health[kind]), **{k: float(health[k]) for k in ("timeout", "interval") if k in health})
+        services[name] = Service(
+            name=name,
+            run=spec["run"] if isinstance(spec["run"], str) else [str(a) for a in spec["run"]],
+            env={**plan_env, **_strings(spec.get("env"))},
+            cwd=workdir / str(spec.get("cwd", ".")),
+            health=check,
+            location=problems.source.location(path, key=True),
+        )
+    return services
+
+
+class _StepBuilder:
+    """Expands each step's matrix and renders what can be rendered before the run."""
+
+    def __init__(self, source: Source, problems: _Problems, context: dict[str, Any], workdir: Path, defaults: dict[str, Any], plan_env: dict[str, str]) -> None:
+        self.source = source
+        self.problems = problems
+        self.context = context
+        self.workdir = workdir
+        self.defaults = defaults
+        self.plan_env = plan_env
+        self.steps: list[tuple[Step, int]] = []  # each expanded step and the index it came from
+        self.first_seen: dict[str, Location] = {}
+
+    def expand(self, index: int, raw: dict[str, Any]) -> None:
+        matrix = _mapping(raw.get("matrix"))
+        axes = [(name, values) for name, values in matrix.items() if isinstance(values, list) and values]
+        combinations = [dict(zip([n for n, _ in axes], combo, strict=True)) for combo in itertools.product(*(v for _, v in axes))]
+        for combination in combinations or [{}]:
+            self._build(index, raw, combination)
+
+    def _build(self, index: int, raw: dict[str, Any], combination: dict[str, Any]) -> None:
+        path: YamlPath = ("steps", index)
+        context = {**self.context, "matrix": combination}
+
+        def field(name: str, *, defer: bool = True) -> Any:
+            return _render(raw.get(name), context, (*path, name), self.problems, defer=defer)
+
+        step_id = field("id", defer=False)
+        if not isinstance(step_id, str):
+            return
+        location = self.source.location((*path, "id"))
+        if not step_id or not set(step_id) <= _ID_CHARACTERS or step_id[0] in ".-_":
+            self.problems.add((*path, "id"), f"'{step_id}' is not a valid step id: use letters, digits, '_', '.' and '-', starting with a letter or digit")
+        elif step_id in self.first_seen:
+            hint = " (add ${{ matrix.* }} to the id)" if combination else ""
+            self.problems.add((*path, "id"), f"duplicate step id '{step_id}', first at {self.first_seen[step_id]}{hint}")
+        else:
+            self.first_seen[step_id] = location
+        condition = expressions.condition_expression(raw.get("if", "success()"))
+        try:
+            expressions.compile_condition(condition)
+        except TemplateError as exc:
+            self.problems.add((*path, "if"), str(exc))
+        timeout = raw.get("timeout", self.defaults.get("timeout", DEFAULT_TIMEOUT))
+        run = field("run")
+        step = Step(
+            id=step_id,
+            name=field("name", defer=False) if "name" in raw else None,
+            adapter=str(raw.get("adapter", self.defaults.get("adapter", DEFAULT_ADAPTER))),
+            location=location,
+            run=[a if isinstance(a, str) else str(a) for a in run] if isinstance(run, list) else run,
+            options=_mapping(field("with")),
+            env={**self.plan_env, **_strings(field("env"))},
+            cwd=field("cwd"),
+            needs=tuple(str(n) for n in _list(raw.get("needs"))),
+            condition=condition,
+            timeout=float(timeout) if isinstance(timeout, int | float) else DEFAULT_TIMEOUT,
+            retries=int(raw.get("retries", self.defaults.get("retries", 0)) or 0),
+            continue_on_error=bool(raw.get("continue-on-error", False)),
+            services=tuple(str(s) for s in _list(raw.get("services"))),
+            outputs=tuple(str(o) for o in _list(raw.get("outputs"))),
+            tags=tuple(str(t) for t in _list(raw.get("tags"))),
+            matrix=combination,
+        )
+        self.steps.append((step, index))
+
+
+def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None:
+    """Unknown needs and services, steps.* read without needing the step, and cycles."""
+    ids = [step.id for step in plan.steps]
+    known = set(ids)
+    for step, index in builder.steps:
+        path: YamlPath = ("steps", index)
+        for position, need in enumerate(step.needs):
+            if need not in known:
+                at = (*path, "needs", position) if isinstance(builder.source.data["steps"][index].get("needs"), list) else None
+                problems.add((*path, "needs"), f"unknown step '{need}'{did_you_mean(need, ids)}", at=at)
+        for position, name in enumerate(step.services):
+            if name not in plan.services:
+                problems.add((*path, "services"), f"unknown service '{name}'{did_you_mean(name, plan.services)}", at=(*path, "services", position))
+    by_id = {step.id: step for step in plan.steps}
+    cycles = graph.find_cycles({step.id: [n for n in step.needs if n in known] for step in plan.steps})
+    for cycle in cycles:
+        first = next(index for step, index in builder.steps if step.id == cycle[0])
+        problems.add(("steps", first, "needs"), f"dependency cycle: {' -> '.join(cycle)}")
+    if cycles:
+        return
+    ancestors = graph.ancestors({step.id: [n for n in step.needs if n in known] for step in plan.steps})
+    for step, index in builder.steps:
+        for field_name, text in _templates_of(step):
+            refs = expressions.condition_references(text) if field_name == "if" else expressions.step_references(text)
+            for ref in sorted(refs):
+                if ref not in by_id:
+                    problems.add(("steps", index, field_name), f"reads steps.{ref}, an unknown step{did_you_mean(ref, ids)}")
+                elif ref not in ancestors[step.id]:
+                    problems.add(("steps", index, field_name), f"reads steps.{ref} but does not need it: add '{ref}' to needs")
+
+
+def _templates_of(step: Step) -> list[tuple[str, str]]:
+    """Every deferred template of a step, and the condition, with the key they were written under."""
+    found: list[tuple[str, str]] = [("if", step.condition)]
+
+    def walk(name: str, value: Any) -> None:
+        if isinstance(value, Deferred):
+            found.append((name, str(value)))
+        elif isinstance(value, list):
+            for item in value:
+                walk(name, item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(name, item)
+
+    for name, value in (("run", step.run), ("with", step.options), ("env", step.env), ("cwd", step.cwd)):
+        walk(name, value)
+    return found
+
+
+def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems) -> None:
+    for step, index in builder.steps:
+        path: YamlPath = ("steps", index)
+        info = registry.adapters.get(step.adapter)
+        if info is None:
+            at = (*path, "adapter") if "adapter" in builder.source.data["steps"][index] else ("defaults", "adapter")
+            problems.add(at, f"unknown adapter '{step.adapter}'{did_you_mean(step.adapter, registry.adapters)}")
+            continue
+        adapter = info.adapter
+        for found in schema.problems(step.options, adapter.options_schema):
+            if not _is_deferred_at(step.options, found.path):
+                at = (*path, "with", *found.key) if found.key is not None else None
+                problems.add((*path, "with", *found.path), found.message, key=at is not None, at=at)
+        spec = StepSpec(id=step.id, adapter=step.adapter, options=step.options, run=step.run, env=step.env, timeout=step.timeout)
+        for message in adapter.check(spec):
+            problems.add(path, message, at=(*path, "id"))
+
+
+def _is_deferred_at(options: Any, path: YamlPath) -> bool:
+    """A value that is still a template cannot be checked against the adapter's schema yet."""
+    value = options
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(value, Deferred)

@@ -1,0 +1,142 @@
+"""What a run produced: each step's attempts and result, and the run as a whole.
+
+These are what the scheduler returns, what ``results.py`` writes as results.json and what the
+command renders; :meth:`RunReport.to_dict` is the results.json document ``maestro report`` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..adapters.base import RESULTS_FORMAT, RESULTS_VERSION, StepResult
+from .model import Plan, Step
+
+# Outcomes that make a required step fail the run.
+FAILING = ("failed", "timed-out", "cancelled")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") if moment else None
+
+
+@dataclass
+class AttemptRecord:
+    attempt: int
+    outcome: str
+    exit_code: int | None
+    started: datetime
+    duration: float
+    message: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "started": timestamp(self.started),
+            "duration": round(self.duration, 6),
+            "message": self.message,
+        }
+
+
+@dataclass
+class StepRun:
+    """One step through the run: pending, then running, then a final result."""
+
+    step: Step
+    selected: bool = True
+    result: StepResult | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return self.step.id
+
+    @property
+    def outcome(self) -> str:
+        return self.result.outcome if self.result is not None else "pending"
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    @property
+    def log(self) -> str:
+        return f"logs/{self.step.id}.log"
+
+    @property
+    def ok_for_dependents(self) -> bool:
+        """Whether steps that need this one may run under the default ``success()``."""
+        if not self.selected or self.outcome == "passed":
+            return True
+        return self.step.continue_on_error and self.outcome in FAILING
+
+    @property
+    def fails_run(self) -> bool:
+        return self.selected and self.step.required and self.outcome in FAILING
+
+    def to_dict(self) -> dict[str, Any]:
+        result = self.result or StepResult("skipped", message="not run")
+        return {
+            "id": self.step.id,
+            "name": self.step.name,
+            "adapter": self.step.adapter,
+            "required": self.step.required,
+            "outcome": result.outcome,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "log": self.log if self.attempts else None,
+            "started": timestamp(self.started),
+            "finished": timestamp(self.finished),
+            "needs": list(self.step.needs),
+            "matrix": dict(self.step.matrix),
+            "tags": list(self.step.tags),
+            **result.to_dict(),
+        }
+
+
+@dataclass
+class RunReport:
+    plan: Plan
+    run_id: str
+    results_dir: Path
+    steps: list[StepRun]
+    started: datetime
+    finished: datetime | None = None
+    interrupted: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        return "failed" if any(run.fails_run for run in self.steps) else "passed"
+
+    def counts(self) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for run in self.steps:
+            if run.selected:
+                counted[run.outcome] = counted.get(run.outcome, 0) + 1
+        return counted
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results.json document (format ``maestro-results``, version 1)."""
+        return {
+            "format": RESULTS_FORMAT,
+            "version": RESULTS_VERSION,
+            "plan": self.plan.name,
+            "plan_file": self.plan.file,
+            "run_id": self.run_id,
+            "started": timestamp(self.started),
+            "finished": timestamp(self.finished),
+            "outcome": self.outcome,
+            "counts": self.counts(),
+            "steps": [run.to_dict() for run in self.steps],
+        }

@@ -1,0 +1,116 @@
+"""The two things ``maestro run-plan`` asks of this package: prepare a plan, and run it.
+
+:func:`prepare` loads and validates the plan and works out which steps the selection flags pick;
+:func:`execute` runs them, writes the results folder and emits ``plan.finished`` for the audit log.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import events
+from ..adapters.registry import Registry, load_registry
+from ..errors import UsageError, did_you_mean
+from . import graph
+from .executor import AttemptExecutor, LocalExecutor
+from .loader import load_plan
+from .model import Plan
+from .records import RunReport
+from .results import new_results_dir, write_results
+from .scheduler import Listener, RunOptions, Scheduler
+
+
+@dataclass
+class PreparedPlan:
+    plan: Plan
+    selected: set[str]
+    registry: Registry
+    warnings: list[str] = field(default_factory=list)  # adapter plugins that failed to load
+
+    def levels(self) -> list[list[str]]:
+        return self.plan.levels(self.selected)
+
+
+@dataclass
+class Selection:
+    only: list[str] = field(default_factory=list)  # ids or shell patterns (smoke-*); their needs come along
+    skip: list[str] = field(default_factory=list)
+    only_tags: list[str] = field(default_factory=list)
+
+
+def prepare(
+    plan_file: Path,
+    *,
+    variables: Mapping[str, str] | None = None,
+    selection: Selection | None = None,
+    require_secrets: bool = True,
+) -> PreparedPlan:
+    if not plan_file.is_file():
+        raise UsageError(f"no plan file at {plan_file}", hint="maestro run-plan PLAN.yaml")
+    registry = load_registry()
+    plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets)
+    return PreparedPlan(plan, select(plan, selection or Selection()), registry, list(registry.problems))
+
+
+def select(plan: Plan, selection: Selection) -> set[str]:
+    """The step ids to run: ``--only``/``--only-tags`` with everything they need, minus ``--skip``."""
+    ids = [step.id for step in plan.steps]
+    needs = {step.id: list(step.needs) for step in plan.steps}
+    chosen: set[str] = set(ids)
+    if selection.only or selection.only_tags:
+        picked = {step_id for pattern in selection.only for step_id in _matching("--only", pattern, ids)}
+        tags = set(selection.only_tags)
+        known_tags = {tag for step in plan.steps for tag in step.tags}
+        for tag in tags - known_tags:
+            raise UsageError(f"--only-tags: no step has the tag '{tag}'{did_you_mean(tag, known_tags)}")
+        picked |= {step.id for step in plan.steps if tags & set(step.tags)}
+        chosen = graph.with_needs(needs, picked)
+    for pattern in selection.skip:
+        chosen -= set(_matching("--skip", pattern, ids))
+    return chosen
+
+
+def _matching(option: str, pattern: str, ids: list[str]) -> list[str]:
+    found = [step_id for step_id in ids if fnmatch.fnmatchcase(step_id, pattern)]
+    if not found:
+        raise UsageError(f"{option}: no step matches '{pattern}'{did_you_mean(pattern, ids)}")
+    return found
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def execute(
+    prepared: PreparedPlan,
+    *,
+    jobs: int,
+    results_base: Path,
+    results_dir: Path | None = None,
+    force: bool = False,
+    fail_fast: bool = False,
+    settings: Mapping[str, Any] | None = None,
+    listener: Listener | None = None,
+    executor: AttemptExecutor | None = None,
+) -> RunReport:
+    """Run the selected steps; results are written even when interrupted (``report.interrupted``)."""
+    folder, run_id = new_results_dir(results_base, results_dir, force=force)
+    options = RunOptions(jobs=jobs or default_jobs(), selected=prepared.selected, results_dir=folder, run_id=run_id, fail_fast=fail_fast)
+    chosen = executor or LocalExecutor(prepared.registry, settings)
+    report = Scheduler(prepared.plan, chosen, options, listener).run()
+    written = write_results(report)
+    events.emit(
+        "plan.finished",
+        outcome=report.outcome,
+        artifacts=[events.Artifact.from_file(written[0])],
+        plan=prepared.plan.name,
+        plan_file=prepared.plan.file,
+        run_id=run_id,
+        counts=report.counts(),
+    )
+    return report

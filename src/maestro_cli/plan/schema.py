@@ -1,0 +1,132 @@
+"""The published JSON Schema of a plan (``schema.json`` beside this module), and its errors in words.
+
+jsonschema finds the problems; this module says them the way a person fixes them, at the line and
+column of the offending key or value: ``steps[1]: unknown key 'neds' (did you mean 'needs'?)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import did_you_mean
+from .yamlsource import YamlPath
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+@functools.cache
+def plan_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_text: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_text))
+
+
+class SchemaProblem(NamedTuple):
+    path: YamlPath  # what the message is about
+    message: str
+    key: YamlPath | None = None  # the offending key, when the problem is a key rather than a value
+
+
+def problems(instance: Any, schema: Mapping[str, Any]) -> Iterator[SchemaProblem]:
+    """Every violation of ``schema`` in ``instance``, in words."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+    for error in errors:
+        yield from _explain(error)
+
+
+def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
+    path: YamlPath = tuple(error.absolute_path)
+    kind = error.validator
+    value = error.validator_value
+    instance = error.instance
+    if "propertyNames" in error.relative_schema_path:
+        yield SchemaProblem(path, f"'{instance}' is not a valid name: {_rule(error)}", (*path, instance))
+    elif kind == "additionalProperties" and value is False:
+        allowed = error.schema.get("properties", {})
+        for key in instance:
+            if key not in allowed:
+                yield SchemaProblem(path, f"unknown key '{key}'{did_you_mean(str(key), allowed)}", (*path, key))
+    elif kind == "required":
+        for key in value:
+            if key not in instance:
+                yield SchemaProblem(path, f"missing required key '{key}'")
+    elif kind == "type":
+        wanted = value if isinstance(value, list) else [value]
+        yield SchemaProblem(path, f"must be {_or(_TYPE_WORDS[t] for t in wanted)}, not {_describe(instance)}")
+    elif kind in ("enum", "const"):
+        choices = value if kind == "enum" else [value]
+        hint = did_you_mean(str(instance), [str(c) for c in choices]) if isinstance(instance, str) else ""
+        yield SchemaProblem(path, f"must be {_or(json.dumps(c) for c in choices)}, not {json.dumps(instance)}{hint}")
+    elif kind in ("oneOf", "anyOf"):
+        yield SchemaProblem(path, _alternatives(error))
+    elif kind == "pattern":
+        yield SchemaProblem(path, f"'{instance}' {_rule(error)}")
+    else:
+        yield SchemaProblem(path, error.message)
+
+
+def _rule(error: ValidationError) -> str:
+    pattern = error.validator_value if error.validator == "pattern" else None
+    if pattern == "^[A-Za-z_][A-Za-z0-9_]*$":
+        return "use letters, digits and '_', not starting with a digit"
+    if pattern == "^[A-Za-z0-9][A-Za-z0-9_.-]*$":
+        return "use letters, digits, '_', '.' and '-', starting with a letter or digit"
+    if pattern == "^https?://":
+        return "must start with http:// or https://"
+    if pattern == "^[^:]+:[0-9]+$":
+        return "must be host:port"
+    return error.message
+
+
+def _alternatives(error: ValidationError) -> str:
+    options = error.validator_value
+    types = [option.get("type") for option in options]
+    if all(isinstance(t, str) for t in types):
+        return f"must be {_or(_TYPE_WORDS[t] for t in types)}, not {_describe(error.instance)}"
+    required = [option.get("required") for option in options]
+    if all(isinstance(r, list) and len(r) == 1 for r in required):
+        return f"needs exactly one of {_or(r[0] for r in required)}"
+    from jsonschema.exceptions import best_match
+
+    best = best_match(error.context or [])
+    return best.message if best is not None else error.message
+
+
+def _or(words: Any) -> str:
+    items = list(words)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _describe(instance: Any) -> str:
+    if instance is None:
+        return "empty"
+    if isinstance(instance, bool):
+        return f"{str(instance).lower()}"
+    if isinstance(instance, dict):
+        return "a mapping"
+    if isinstance(instance, list):
+        return "a list"
+    return f"{type(instance).__name__} {json.dumps(instance)}" if not isinstance(instance, str) else f"'{instance}'"

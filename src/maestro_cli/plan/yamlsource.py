@@ -1,0 +1,104 @@
+"""YAML loaded safely, keeping the line and column of every key and value.
+
+PyYAML's composer gives nodes with marks; we construct the plain data ourselves from those nodes
+so that each value's path (``("steps", 1, "needs", 0)``) maps to where it was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Location, PlanError
+
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """Plain data from a YAML file, and where each part of it was written."""
+
+    file: str  # as shown to the user
+    data: Any
+    values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def location(self, path: YamlPath, *, key: bool = False) -> Location:
+        """Where ``path`` was written (its key with ``key=True``), or its closest written parent."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                line, column = table[probe]
+                return Location(self.file, line, column)
+            if probe in self.values:
+                line, column = self.values[probe]
+                return Location(self.file, line, column)
+            probe = probe[:-1]
+        line, column = self.values.get((), (1, 1))
+        return Location(self.file, line, column)
+
+    def problem(self, path: YamlPath, message: str, *, key: bool = False, at: YamlPath | None = None) -> str:
+        """``file:line:col: steps[1].needs: message``; ``at`` points somewhere more precise than ``path``."""
+        where = self.location(path if at is None else at, key=key)
+        label = dotted(path)
+        return f"{where}: {label}: {message}" if label else f"{where}: {message}"
+
+
+def dotted(path: YamlPath) -> str:
+    """``("steps", 1, "needs")`` -> ``steps[1].needs``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def load(path: Path, shown_as: str | None = None) -> Source:
+    """Parse one YAML document; a syntax error is a PlanError with its line and column."""
+    import yaml
+
+    file = shown_as or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the plan: {exc.strerror or exc}", location=Location(file)) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        source = Source(file, None)
+        if node is None:
+            source.values[()] = (1, 1)
+            return source
+        source.data = _construct(loader, node, (), source)
+        return source
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        raise PlanError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: Any, node: Any, path: YamlPath, source: Source) -> Any:
+    import yaml
+
+    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):  # `on:` is True and `1:` an int in YAML; plans name keys
+                key = str(key)
+            child = (*path, key)
+            if key in mapping:
+                where = Location(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                source.problems.append(f"{where}: {dotted(child)}: duplicate key '{key}'")
+            source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            mapping[key] = _construct(loader, value_node, child, source)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, (*path, index), source) for index, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
