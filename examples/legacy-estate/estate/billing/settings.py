@@ -1,0 +1,1 @@
+DEFAULTS = {"currency": "EUR", "port": 8701, "retries": 3}
