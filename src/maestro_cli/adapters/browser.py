@@ -220,11 +220,10 @@ def evidence_folder(context: StepContext) -> Path:
     return context.attachments_dir / f"attempt-{context.attempt}"
 
 
-def pytest_plugin_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> list[str]:
-    """pytest arguments that load maestro's browser plugin with this step's setup."""
+def setup_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> list[str]:
+    """This step's setup as the ``--maestro-*`` options the pytest plugin and the script runner take."""
     options = step.options
-    args = ["-p", PYTEST_PLUGIN, f"--maestro-artifacts={folder}"]
-    args.append(f"--maestro-screenshots={options.get('screenshots', 'on-failure')}")
+    args = [f"--maestro-artifacts={folder}", f"--maestro-screenshots={options.get('screenshots', 'on-failure')}"]
     if setup.executable is not None:
         args.append(f"--maestro-chromium={setup.executable}")
     if setup.driver is not None:
@@ -236,6 +235,11 @@ def pytest_plugin_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> lis
     if options.get("base_url"):
         args.append(f"--maestro-base-url={options['base_url']}")
     return args
+
+
+def pytest_plugin_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> list[str]:
+    """pytest arguments that load maestro's browser plugin with this step's setup."""
+    return ["-p", PYTEST_PLUGIN, *setup_args(step, setup, folder)]
 
 
 def slug(text: str) -> str:

@@ -1,6 +1,6 @@
 """Run a user's plain ``playwright.sync_api`` script on the step's Chromium, keeping failure evidence.
 
-``python -m maestro_cli.adapters.browser_script [options] SCRIPT [ARGS...]`` runs SCRIPT as
+``python -m maestro_cli.adapters.browser_script [--maestro-* options] -- SCRIPT [ARGS...]`` runs SCRIPT as
 ``__main__``. Its ``BrowserType.launch()`` calls get the step's Chromium and maestro's flags when
 they do not choose their own; its browser contexts record a trace when traces are kept. When the
 script raises (or, with ``--screenshots always``, whenever a browser closes), every open page is
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import runpy
 import sys
 import traceback
@@ -117,17 +118,21 @@ def instrument(evidence: Evidence, setup: BrowserSetup) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maestro_cli.adapters.browser_script", description=__doc__)
-    parser.add_argument("--chromium", type=Path, default=None)
-    parser.add_argument("--headed", action="store_true")
-    parser.add_argument("--artifacts", type=Path, required=True)
-    parser.add_argument("--screenshots", choices=SCREENSHOT_MODES, default="on-failure")
-    parser.add_argument("--trace", choices=TRACE_MODES, default="on-failure")
-    parser.add_argument("--timeout", type=float, default=None)
+    # the pytest plugin's options (see browser.setup_args), and the trace a script keeps
+    parser.add_argument("--maestro-chromium", type=Path, default=None)
+    parser.add_argument("--maestro-headed", action="store_true")
+    parser.add_argument("--maestro-artifacts", type=Path, required=True)
+    parser.add_argument("--maestro-screenshots", choices=SCREENSHOT_MODES, default="on-failure")
+    parser.add_argument("--maestro-timeout", type=float, default=None)
+    parser.add_argument("--maestro-base-url", default=None, help="given to the script as $MAESTRO_BASE_URL")
+    parser.add_argument("--maestro-trace", choices=TRACE_MODES, default="on-failure")
     parser.add_argument("script", type=Path)
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
-    evidence = Evidence(options.script, options.artifacts, options.screenshots, options.trace)
-    setup = BrowserSetup(executable=options.chromium, headed=options.headed, timeout=options.timeout)
+    evidence = Evidence(options.script, options.maestro_artifacts, options.maestro_screenshots, options.maestro_trace)
+    setup = BrowserSetup(executable=options.maestro_chromium, headed=options.maestro_headed, timeout=options.maestro_timeout)
+    if options.maestro_base_url:
+        os.environ["MAESTRO_BASE_URL"] = options.maestro_base_url
     apply_playwright_timeout(setup)
     instrument(evidence, setup)
     sys.argv = [str(options.script), *options.args]
@@ -141,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         evidence.keep_all(failed=True)
         summary = "".join(traceback.format_exception_only(exc)).strip().splitlines()[-1]
-        options.artifacts.mkdir(parents=True, exist_ok=True)
-        (options.artifacts / SCRIPT_ERROR).write_text(summary + "\n" + traceback.format_exc(), encoding="utf-8")
+        options.maestro_artifacts.mkdir(parents=True, exist_ok=True)
+        (options.maestro_artifacts / SCRIPT_ERROR).write_text(summary + "\n" + traceback.format_exc(), encoding="utf-8")
         raise
     evidence.keep_all(failed=False)
     return 0

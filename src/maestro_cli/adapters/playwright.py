@@ -15,6 +15,7 @@ from typing import Any
 
 from .base import StepContext, StepResult, StepSpec, TestCase
 from .browser import (
+    BrowserSetup,
     COMMON_OPTIONS,
     SCRIPT_ERROR,
     attach_recorded,
@@ -23,6 +24,7 @@ from .browser import (
     junit_names,
     missing_path_problem,
     pytest_plugin_args,
+    setup_args,
     step_setup,
 )
 from .pytest import run_pytest
@@ -67,7 +69,7 @@ class PlaywrightAdapter:
                 return StepResult("failed", message=missing)
         folder = evidence_folder(context)
         if "script" in options:
-            result = self._run_script(step, context, folder)
+            result = self._run_script(step, context, setup, folder)
         else:
             args = [
                 *pytest_plugin_args(step, setup, folder),
@@ -82,31 +84,20 @@ class PlaywrightAdapter:
         attach_recorded(result, folder, context.results_dir)
         return result
 
-    def _run_script(self, step: StepSpec, context: StepContext, folder: Path) -> StepResult:
+    def _run_script(self, step: StepSpec, context: StepContext, setup: BrowserSetup, folder: Path) -> StepResult:
         options = step.options
-        setup = step_setup(step, context)
         argv = [
             sys.executable, "-m", "maestro_cli.adapters.browser_script",
-            f"--artifacts={folder}",
-            f"--screenshots={options.get('screenshots', 'on-failure')}",
-            f"--trace={options.get('trace', 'on-failure')}",
+            *setup_args(step, setup, folder),
+            f"--maestro-trace={options.get('trace', 'on-failure')}",
+            "--", options["script"], *options.get("args", []),
         ]
-        if setup.executable is not None:
-            argv.append(f"--chromium={setup.executable}")
-        if setup.headed:
-            argv.append("--headed")
-        if setup.timeout is not None:
-            argv.append(f"--timeout={setup.timeout}")
-        argv += ["--", options["script"], *options.get("args", [])]
-        env = dict(context.env)
-        if options.get("base_url"):
-            env["MAESTRO_BASE_URL"] = options["base_url"]
-        result = run_command(argv, step, replace(context, env=env))
-        result.cases = [_script_case(options["script"], step, result, folder)]
+        result = run_command(argv, step, context)
+        result.cases = [_script_case(options["script"], result, folder)]
         return result
 
 
-def _script_case(script: str, step: StepSpec, result: StepResult, folder: Path) -> TestCase:
+def _script_case(script: str, result: StepResult, folder: Path) -> TestCase:
     """The one test case a script is: the names the script runner's manifest uses for it."""
     classname, name = junit_names(script)
     case = TestCase(name=name, classname=classname, time=result.duration)
