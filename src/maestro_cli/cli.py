@@ -1,78 +1,97 @@
-"""The maestro command line: global options, command registration, and the one error boundary."""
+"""The maestro command line: global options, command registration, and the one error boundary.
 
-from __future__ import annotations
+The typer app is built on first use, not at import: ``maestro --version`` answers without importing
+typer at all, and ``maestro --help`` imports only the thin command modules, never a core.
+"""
 
+# No `from __future__ import annotations` here: typer reads the root callback's annotations at run
+# time, and they name `typer`, which is imported inside build_app only.
 import os
 import sys
-import tempfile
 import traceback
-from typing import Annotated
-
-import typer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, redaction
 from .context import State
 from .errors import ExitCode, MaestroError
 
-app = typer.Typer(
-    name="maestro",
-    help=(
-        "Carve reusable packages out of legacy Python repos, publish them, "
-        "run test plans and report on the results.\n\n"
-        "Example: maestro extract legacy/src/resilience --name acme-resilience --verify"
-    ),
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
+if TYPE_CHECKING:
+    import typer
+
+HELP = (
+    "Carve reusable packages out of legacy Python repos, publish them, "
+    "run test plans and report on the results.\n\n"
+    "Example: maestro extract legacy/src/resilience --name acme-resilience --verify"
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"maestro {__version__}\n")
-        raise typer.Exit(0)
+@cache
+def build_app() -> "typer.Typer":
+    from typing import Annotated
+
+    import typer
+
+    app = typer.Typer(
+        name="maestro",
+        help=HELP,
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+    )
+
+    def show_version(value: bool) -> None:
+        if value:
+            sys.stdout.write(f"maestro {__version__}\n")
+            raise typer.Exit(0)
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")] = False,
+        quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
+        verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")] = 0,
+        no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: NO_COLOR).")] = False,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also: MAESTRO_DEBUG=1).")] = False,
+        version: Annotated[
+            bool, typer.Option("--version", callback=show_version, is_eager=True, help="Show the version and exit.")
+        ] = False,
+    ) -> None:
+        state: State = ctx.obj
+        state.console.quiet = quiet
+        state.console.verbose = verbose
+        state.console.json_mode = json_output
+        if no_color:
+            state.console.color = False
+        state.debug = state.debug or debug
+        state.command = ctx.invoked_subcommand
+
+    # -- registration: every command, in one visible list (hatch's cli/__init__.py) ------------------
+    from .commands import adapters as _adapters
+    from .commands import audit as _audit
+    from .commands import build as _build
+    from .commands import config as _config
+    from .commands import extract as _extract
+    from .commands import publish as _publish
+    from .commands import run_plan as _run_plan
+    from .commands import worker as _worker
+
+    app.command("extract")(_extract.extract)
+    app.command("build")(_build.build)
+    app.command("publish")(_publish.publish)
+    app.command("run-plan")(_run_plan.run_plan)
+    app.command("adapters")(_adapters.adapters)
+    app.command("worker")(_worker.worker)
+    app.add_typer(_config.app, name="config")
+    app.add_typer(_audit.app, name="audit")
+    return app
 
 
-@app.callback()
-def root(
-    ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More detail on stderr.")] = 0,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: NO_COLOR).")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also: MAESTRO_DEBUG=1).")] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = False,
-) -> None:
-    state: State = ctx.obj
-    state.console.quiet = quiet
-    state.console.verbose = verbose
-    state.console.json_mode = json_output
-    if no_color:
-        state.console.color = False
-    state.debug = state.debug or debug
-    state.command = ctx.invoked_subcommand
-
-
-# -- registration: every command, in one visible list (hatch's cli/__init__.py) ----------------------
-from .commands import adapters as _adapters  # noqa: E402
-from .commands import audit as _audit  # noqa: E402
-from .commands import build as _build  # noqa: E402
-from .commands import config as _config  # noqa: E402
-from .commands import extract as _extract  # noqa: E402
-from .commands import publish as _publish  # noqa: E402
-from .commands import run_plan as _run_plan  # noqa: E402
-from .commands import worker as _worker  # noqa: E402
-
-app.add_typer(_config.app, name="config")
-app.add_typer(_audit.app, name="audit")
-app.command("build")(_build.build)
-app.command("extract")(_extract.extract)
-app.command("publish")(_publish.publish)
-app.command("run-plan")(_run_plan.run_plan)
-app.command("adapters")(_adapters.adapters)
-app.command("worker")(_worker.worker)
+def __getattr__(name: str) -> Any:
+    """``maestro_cli.cli.app`` for tools that expect a module-level typer app (docs, completion)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def _attach_audit(state: State) -> None:
@@ -94,10 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     redaction.register_argv(args)
     redaction.register_from_environment()
+    if args == ["--version"]:  # the fast path: no typer import for the commonest probe
+        sys.stdout.write(f"maestro {__version__}\n")
+        return _exit(argv, ExitCode.OK)
+    import typer
+
     state = State(debug=os.environ.get("MAESTRO_DEBUG", "") not in ("", "0"), argv=args)
     _attach_audit(state)
     try:
-        result = app(args=args, prog_name="maestro", standalone_mode=False, obj=state)
+        result = build_app()(args=args, prog_name="maestro", standalone_mode=False, obj=state)
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:  # typer turns Ctrl-C into Exit(130) itself
         code = exc.exit_code
@@ -120,12 +144,19 @@ def main(argv: list[str] | None = None) -> int:
         log = _write_crash_log(args)
         state.console.error("unexpected error, rerun with --debug", hint=f"details in {log}")
         code = ExitCode.INTERNAL
+    return _exit(argv, code)
+
+
+def _exit(argv: list[str] | None, code: int) -> int:
+    """Exit the process when run as the console script; return the code when called in-process."""
     if argv is None:
         sys.exit(code)
     return code
 
 
 def _write_crash_log(args: list[str]) -> str:
+    import tempfile
+
     fd, path = tempfile.mkstemp(prefix="maestro-crash-", suffix=".log")
     with os.fdopen(fd, "w") as stream:
         stream.write(f"maestro {__version__} {' '.join(redaction.scrub_argv(args))}\n")
