@@ -73,6 +73,7 @@ def build_app() -> "typer.Typer":
     from .commands import config as _config
     from .commands import extract as _extract
     from .commands import publish as _publish
+    from .commands import report as _report
     from .commands import run_plan as _run_plan
     from .commands import worker as _worker
 
@@ -82,6 +83,7 @@ def build_app() -> "typer.Typer":
     app.command("run-plan")(_run_plan.run_plan)
     app.command("adapters")(_adapters.adapters)
     app.command("worker")(_worker.worker)
+    app.command("report")(_report.report)
     app.add_typer(_config.app, name="config")
     app.add_typer(_audit.app, name="audit")
     return app

@@ -200,5 +200,5 @@ def _summarise(request: ReportRequest, tally: Tally, spool_dir: Path | None) -> 
         runs = [*earlier, summary]
         report.trend = history.trend(runs)
         report.flaky.extend(history.flaky_across_runs(runs))
-        events.emit("report.history_recorded", entry=str(report.history_entry))
+        events.emit("report.history_recorded", artifacts=[events.Artifact.from_file(report.history_entry)], runs=len(runs))
     return report

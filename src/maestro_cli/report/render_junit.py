@@ -1,0 +1,79 @@
+"""Every input merged into one JUnit XML file, with counters recounted from the cases.
+
+Cases keep their suite; consecutive cases of one suite become one ``<testsuite>``. A flaky test is
+written as a pass with Surefire's ``<flakyFailure>`` so that tools reading the merged file still
+see that it needed a rerun. Captured output is not carried over: the merged file is for counting
+and triage, the inputs stay the record of what a test printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import escape, quoteattr
+
+from .aggregate import Report
+from .model import Case
+
+# characters XML 1.0 cannot hold at all (ANSI escapes in assertion messages are the usual source)
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def render_junit(report: Report) -> str:
+    totals = report.totals
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        f"<testsuites name={_attr(report.title)} tests=\"{totals.tests}\" failures=\"{totals.failed}\" "
+        f"errors=\"{totals.errors}\" skipped=\"{totals.skipped}\" time=\"{totals.time:.3f}\">\n",
+    ]
+    for suite, cases in _runs_of_suites(report.cases()):
+        failures = sum(c.outcome == "failed" for c in cases)
+        errors = sum(c.outcome == "error" for c in cases)
+        skipped = sum(c.outcome == "skipped" for c in cases)
+        time = sum(c.time for c in cases)
+        parts.append(
+            f"  <testsuite name={_attr(suite)} tests=\"{len(cases)}\" failures=\"{failures}\" errors=\"{errors}\" "
+            f"skipped=\"{skipped}\" time=\"{time:.3f}\">\n"
+        )
+        parts.extend(_case(case) for case in cases)
+        parts.append("  </testsuite>\n")
+    parts.append("</testsuites>\n")
+    return "".join(parts)
+
+
+def _runs_of_suites(cases: Iterable[Case]) -> Iterator[tuple[str, list[Case]]]:
+    run: list[Case] = []
+    for case in cases:
+        if run and case.suite != run[0].suite:
+            yield run[0].suite, run
+            run = []
+        run.append(case)
+    if run:
+        yield run[0].suite, run
+
+
+def _case(case: Case) -> str:
+    head = f"    <testcase classname={_attr(case.classname)} name={_attr(case.name)} time=\"{case.time:.3f}\""
+    if case.file:
+        head += f" file={_attr(case.file)}"
+    if case.line:
+        head += f' line="{case.line}"'
+    if case.outcome == "passed":
+        return head + "/>\n"
+    body = ""
+    if case.outcome in ("failed", "error"):
+        tag = "failure" if case.outcome == "failed" else "error"
+        body = f"<{tag} message={_attr(case.message or '')}>{_text(case.details or '')}</{tag}>"
+    elif case.outcome == "skipped":
+        body = f"<skipped message={_attr(case.message or '')}/>"
+    elif case.outcome == "flaky":
+        body = f"<flakyFailure message={_attr(case.rerun_message or '')}/>" * max(case.reruns, 1)
+    return f"{head}>{body}</testcase>\n"
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_INVALID_XML.sub("", text))
+
+
+def _text(text: str) -> str:
+    return escape(_INVALID_XML.sub("", text))
