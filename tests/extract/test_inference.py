@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from maestro_cli.extract.analysis import ImportContext, analyse_modules
+from maestro_cli.extract.declared import Declared
+from maestro_cli.extract.distributions import DistributionResolver
+from maestro_cli.extract.inference import Requirements, infer_requirements
+
+ENVIRONMENT = {
+    "yaml": ["PyYAML"], "simplejson": ["simplejson"], "ujson": ["ujson"], "requests": ["requests"],
+    "lxml": ["lxml"], "regex": ["regex"], "numpy": ["numpy"], "shared_ns": ["ns-a", "ns-b"],
+}
+
+
+def infer(tmp_path: Path, code: str, tests: str = "", declared: Declared | None = None) -> Requirements:
+    (tmp_path / "code.py").write_text(code)
+    (tmp_path / "test_code.py").write_text(tests)
+    context = ImportContext("pkg", frozenset())
+    [module] = analyse_modules({tmp_path / "code.py": "pkg.code"}, context, root=tmp_path)
+    [test] = analyse_modules({tmp_path / "test_code.py": "tests.test_code"}, context, root=tmp_path)
+    resolver = DistributionResolver(environment=ENVIRONMENT, table={}, ambiguous={})
+    return infer_requirements([module], [test], declared or Declared(), resolver)
+
+
+def test_a_standard_library_alternative_needs_nothing(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "try:\n    import simplejson as json\nexcept ImportError:\n    import json\n")
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {})
+
+
+def test_a_guard_without_alternative_is_an_extra_named_after_the_distribution(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "try:\n    import yaml\nexcept ModuleNotFoundError:\n    yaml = None\n")
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {"pyyaml": ["PyYAML"]})
+
+
+def test_a_third_party_fallback_is_hard_and_the_preferred_one_an_extra(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "try:\n    import lxml.etree as etree\nexcept (ImportError, AttributeError):\n    import regex as etree\n")
+    assert (needs.dependencies, needs.optional_dependencies) == (["regex"], {"lxml": ["lxml"]})
+
+
+def test_an_unconditional_import_elsewhere_makes_it_hard(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "import ujson\ntry:\n    import ujson\nexcept ImportError:\n    pass\n")
+    assert (needs.dependencies, needs.optional_dependencies) == (["ujson"], {})
+
+
+def test_a_repo_declared_hard_requirement_stays_hard_with_its_pin(tmp_path: Path) -> None:
+    declared = Declared(requirements={"pyyaml": "PyYAML>=5.4,<7"}, hard={"pyyaml"})
+    needs = infer(tmp_path, "try:\n    import yaml\nexcept ImportError:\n    yaml = None\n", declared=declared)
+    assert needs.dependencies == ["PyYAML<7,>=5.4"]
+    assert needs.optional_dependencies == {}
+
+
+def test_former_stdlib_platform_only_and_type_checking_imports_are_not_dependencies(tmp_path: Path) -> None:
+    code = "import imp, asynchat, dummy_threading, winreg, msvcrt, urllib2\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import numpy\n"
+    needs = infer(tmp_path, code)
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {})
+
+
+def test_ambiguous_modules_are_reported_not_added(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "import os\nimport shared_ns.tools\n")
+    assert needs.dependencies == []
+    assert [(a.module, a.candidates, a.where) for a in needs.ambiguous] == [("shared_ns.tools", ("ns-a", "ns-b"), "code.py:2")]
+
+
+def test_tests_need_pytest_and_their_own_imports(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "import yaml\n", tests="import yaml\nimport requests\n")
+    assert needs.test_dependencies == ["pytest", "requests"]
+
+
+def test_requires_python_follows_the_syntax_unless_declared(tmp_path: Path) -> None:
+    assert infer(tmp_path, "match x:\n    case _:\n        pass\n").requires_python == ">=3.10"
+    assert infer(tmp_path, "x = 1\n").requires_python == ">=3.8"
+    assert infer(tmp_path, "x = 1\n", declared=Declared(requires_python=">=3.9")).requires_python == ">=3.9"
+
+
+def test_dynamic_imports_are_warnings_with_their_place(tmp_path: Path) -> None:
+    needs = infer(tmp_path, "import importlib\nplugin = importlib.import_module('acme_plugins.csv')\n__import__('pickle')\n")
+    assert needs.warnings == [
+        "code.py:2: imports 'acme_plugins.csv' dynamically; maestro cannot tell whether it is needed",
+        "code.py:3: imports 'pickle' dynamically; maestro cannot tell whether it is needed",
+    ]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from maestro_cli.extract.rewrite import Renames, rewrite_source
+
+RENAMES = Renames({"shared.resilience": "acme_resilience", "shared": "acme_resilience._legacy.shared"})
+
+
+def rewrite(text: str, renames: Renames = RENAMES) -> str:
+    return rewrite_source(text.encode(), renames).decode()
+
+
+def test_every_import_form_is_renamed_keeping_comments_and_layout() -> None:
+    before = (
+        "import shared.resilience.retry as r  # keep me\n"
+        "from shared.resilience import retry\n"
+        "from shared.resilience.retry import (\n    retry,   # aligned\n    backoff,\n)\n"
+        "from . import clock\n"
+        "from .clock import now\n"
+    )
+    after = (
+        "import acme_resilience.retry as r  # keep me\n"
+        "from acme_resilience import retry\n"
+        "from acme_resilience.retry import (\n    retry,   # aligned\n    backoff,\n)\n"
+        "from . import clock\n"
+        "from .clock import now\n"
+    )
+    assert rewrite(before) == after
+
+
+def test_dotted_uses_after_a_plain_import_follow() -> None:
+    before = "import shared.resilience.clock\n\nx = shared.resilience.clock.now(  )\ny = other.shared.resilience\n"
+    after = "import acme_resilience.clock\n\nx = acme_resilience.clock.now(  )\ny = other.shared.resilience\n"
+    assert rewrite(before) == after
+
+
+def test_string_targets_of_mock_patch_and_monkeypatch() -> None:
+    before = 'with mock.patch("shared.resilience.clock.now"):\n    monkeypatch.setattr(\'shared.resilience.x.Y\', 1)\nname = "resilience"\n'
+    after = 'with mock.patch("acme_resilience.clock.now"):\n    monkeypatch.setattr(\'acme_resilience.x.Y\', 1)\nname = "resilience"\n'
+    assert rewrite(before) == after
+
+
+def test_importing_source_from_its_parent_becomes_an_aliased_import() -> None:
+    only_source = Renames({"shared.resilience": "acme_resilience"})
+    assert rewrite("from shared import resilience\n", only_source) == "import acme_resilience as resilience\n"
+    assert rewrite("from shared import config, resilience as r\n", only_source) == (
+        "from shared import config; import acme_resilience as r\n"
+    )
+
+
+def test_copied_legacy_modules_move_under_the_package() -> None:
+    assert rewrite("from shared.config import setting\nimport shared.config\nv = shared.config.X\n") == (
+        "from acme_resilience._legacy.shared.config import setting\n"
+        "import acme_resilience._legacy.shared.config\n"
+        "v = acme_resilience._legacy.shared.config.X\n"
+    )
+
+
+def test_untouched_source_comes_back_byte_for_byte() -> None:
+    text = b"# -*- coding: latin-1 -*-\nimport os\ns = '\xe9'\n"
+    assert rewrite_source(text, RENAMES) == text
