@@ -75,9 +75,11 @@ def build_app() -> "typer.Typer":
     from .commands import publish as _publish
     from .commands import report as _report
     from .commands import run_plan as _run_plan
+    from .commands import scan as _scan
     from .commands import worker as _worker
 
     app.command("extract")(_extract.extract)
+    app.command("scan")(_scan.scan)
     app.command("build")(_build.build)
     app.command("publish")(_publish.publish)
     app.command("run-plan")(_run_plan.run_plan)

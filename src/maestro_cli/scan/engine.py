@@ -1,0 +1,182 @@
+"""``maestro scan``'s core: find the repos, read every file once (cached), judge candidates, group copies.
+
+Reads only; the one thing written is the parse cache that ``maestro extract`` shares.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ..errors import UsageError
+from ..extract.analysis import ImportContext, ModuleImports, classify_scan
+from ..extract.declared import Declared, read_declarations
+from ..extract.distributions import DistributionResolver
+from ..extract.roots import top_level_modules
+from ..extract.scan import scan_files
+from .candidates import project_folder, repo_candidates
+from .duplicates import Unit, find_duplicates
+from .model import Candidate, DuplicateGroup, Repo, ScanReport, Summary, Verdict, ranked
+from .prints import fingerprint_files
+from .repos import LegacyRepo, find_repos
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    paths: tuple[Path, ...]
+    min_lines: int = 20
+    similarity: float = 0.8
+    top: int = 20
+    cache_dir: Path | None = None
+    jobs: int = 2
+
+
+def scan(request: ScanRequest, step: Callable[[str], None] = lambda _: None) -> ScanReport:
+    if request.min_lines < 2:
+        raise UsageError(f"--min-lines {request.min_lines}: must be 2 or more")
+    if not 0 < request.similarity <= 1:
+        raise UsageError(f"--similarity {request.similarity}: must be above 0 and at most 1", hint="e.g. 0.8")
+    if request.top < 1:
+        raise UsageError(f"--top {request.top}: must be 1 or more")
+    warnings: list[str] = []
+    step("finding repos")
+    repos = find_repos(request.paths, warnings)
+    files = [path for repo in repos for path in repo.files]
+    step(f"reading {len(files)} files")
+    scans = scan_files(files, cache_dir=request.cache_dir, jobs=request.jobs)
+    step("fingerprinting")
+    prints = fingerprint_files(
+        files, [key for _, key in scans], min_lines=request.min_lines, cache_dir=request.cache_dir, jobs=request.jobs
+    )
+    step("judging candidates")
+    by_file = dict(zip(files, zip(scans, prints, strict=True), strict=True))
+    resolver = DistributionResolver()
+    candidates: list[Candidate] = []
+    units: list[Unit] = []
+    summaries: list[Repo] = []
+    for repo in repos:
+        imports = _classified(repo, {path: by_file[path][0] for path in repo.files})
+        loc = {path: by_file[path][1][1] for path in repo.files}
+        candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
+        for path in repo.files:
+            for kind, name, start, end, signature in by_file[path][1][2]:
+                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, signature))
+        summaries.append(
+            Repo(
+                name=repo.name,
+                path=repo.shown,
+                files=len(repo.files),
+                lines=sum(by_file[path][1][0] for path in repo.files),
+                loc=sum(loc.values()),
+                unparsable=sum(1 for m in imports.values() if m.error is not None),
+            )
+        )
+    step("grouping duplicates")
+    duplicates = find_duplicates(units, request.similarity)
+    ordered = ranked(candidates)
+    top = [c for c in ordered if c.verdict is not Verdict.BLOCKED][: request.top]
+    return ScanReport(
+        repos=tuple(summaries),
+        candidates=tuple(ordered[: request.top]),
+        duplicates=tuple(duplicates),
+        summary=_summary(summaries, ordered, duplicates, top, {r.name: r for r in repos}, request.top),
+        similarity=request.similarity,
+        min_lines=request.min_lines,
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def _declarations(root: Path, warnings: list[str]) -> Callable[[Path], Declared]:
+    """What the repo declares for a candidate, read once per project folder (the repo's root, mostly)."""
+
+    @cache
+    def for_folder(folder: Path) -> Declared:
+        found = read_declarations(root, folder)
+        warnings.extend(found.warnings)
+        return found
+
+    return lambda path: for_folder(project_folder(path, root))
+
+
+def _classified(repo: LegacyRepo, scans: dict[Path, tuple]) -> dict[Path, ModuleImports]:
+    """Extract's classification with no SOURCE: every import of the repo's own modules is a legacy one."""
+    context = ImportContext("", frozenset(top_level_modules(repo.import_roots)))
+    return {
+        path: classify_scan(
+            scan, key, repo.relative(path), repo.modules.get(path, path.stem), is_package=path.name == "__init__.py", context=context
+        )
+        for path, (scan, key) in scans.items()
+    }
+
+
+def _summary(
+    repos: list[Repo],
+    candidates: list[Candidate],
+    duplicates: list[DuplicateGroup],
+    top: list[Candidate],
+    legacy: dict[str, LegacyRepo],
+    top_count: int,
+) -> Summary:
+    lines = sum(r.lines for r in repos)
+    loc = sum(r.loc for r in repos)
+    across = [g for g in duplicates if len(g.repos) > 1]
+    duplicated = _covered_lines((m.repo, m.path, m.start, m.end) for g in across for m in g.members)
+    ready_loc = sum(c.loc for c in candidates if c.verdict is Verdict.READY and not _inside_ready(c, candidates))
+    # each group is replaced by the best-ranked top candidate holding one of its members, once
+    replaced: list[tuple[str, str, int, int]] = []
+    pending = list(duplicates)
+    for candidate in top:
+        inside = set(_candidate_files(candidate, legacy[candidate.repo]))
+        held = [g for g in pending if any(m.repo == candidate.repo and m.path in inside for m in g.members)]
+        for group in held:
+            pending.remove(group)
+            replaced += [(m.repo, m.path, m.start, m.end) for m in group.members if not (m.repo == candidate.repo and m.path in inside)]
+    reuse = _covered_lines(replaced)
+    return Summary(
+        repos=len(repos),
+        files=sum(r.files for r in repos),
+        lines=lines,
+        loc=loc,
+        unparsable_files=sum(r.unparsable for r in repos),
+        duplicated_lines=duplicated,
+        duplicated_share=round(duplicated / lines, 4) if lines else 0.0,
+        ready_loc=ready_loc,
+        ready_share=round(ready_loc / loc, 4) if loc else 0.0,
+        reuse_lines=reuse,
+        reuse_share=round(reuse / lines, 4) if lines else 0.0,
+        top=min(top_count, len(top)),
+    )
+
+
+def _candidate_files(candidate: Candidate, repo: LegacyRepo) -> list[str]:
+    if candidate.kind == "module":
+        return [candidate.path]
+    prefix = candidate.path + "/"
+    return [repo.relative(path) for path in repo.modules if repo.relative(path).startswith(prefix)]
+
+
+def _inside_ready(candidate: Candidate, candidates: list[Candidate]) -> bool:
+    """A ready subpackage of a ready package is counted once, with its package."""
+    return any(
+        other.repo == candidate.repo and other.verdict is Verdict.READY and candidate.module.startswith(other.module + ".")
+        for other in candidates
+    )
+
+
+def _covered_lines(ranges: Iterable[tuple[str, str, int, int]]) -> int:
+    """Lines covered by the ranges, each line of each file counted once."""
+    by_file: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for repo, path, start, end in ranges:
+        by_file[(repo, path)].append((start, end))
+    total = 0
+    for spans in by_file.values():
+        reached = 0
+        for start, end in sorted(spans):
+            start = max(start, reached + 1)
+            if end >= start:
+                total += end - start + 1
+                reached = end
+    return total

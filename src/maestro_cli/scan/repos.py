@@ -1,0 +1,106 @@
+"""Which folders are legacy repos, which Python files each holds, and the dotted name of each file.
+
+Names come from ``maestro extract``'s own rules (``extract.roots``): a repo's import roots are the
+repo, its ``src/`` and the project folders inside it, and a file's dotted name is counted from the
+import root that its chain of ``__init__.py`` files reaches. So a candidate's name here is the name
+``maestro extract`` will give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ..errors import InputError
+from ..extract.layout import TEST_DIRS, is_test_file, walk_files
+from ..extract.roots import PROJECT_FILES, SKIPPED_DIRS, find_import_root, legacy_import_roots, module_name
+
+# entry points and tool configuration, not code anyone would carve out
+NOT_CANDIDATES = frozenset({"setup", "conftest", "noxfile", "fabfile", "manage"})
+
+
+@dataclass(frozen=True)
+class LegacyRepo:
+    name: str
+    root: Path  # resolved
+    shown: str  # the path as the user gave it, for the commands scan suggests
+    import_roots: tuple[Path, ...]
+    files: tuple[Path, ...]  # every Python file, resolved
+    modules: dict[Path, str]  # importable files and their dotted names
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def is_test(self, path: Path) -> bool:
+        return is_test_file(path) or any(part in TEST_DIRS for part in path.relative_to(self.root).parts[:-1])
+
+
+def find_repos(paths: Sequence[Path], warnings: list[str]) -> list[LegacyRepo]:
+    """Each PATH is a repo (it has .git or a project file) or a folder of repos; a bad PATH is an InputError."""
+    roots: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such directory")
+        if not path.is_dir():
+            raise InputError(f"{path}: not a directory", hint="give the folder of a legacy repo, or a folder of repos")
+        children = [] if _is_repo(path) else sorted(c for c in path.iterdir() if c.is_dir() and _is_repo(c) and not c.name.startswith("."))
+        roots += [(child, str(Path(path, child.name))) for child in children] or [(path, str(path))]
+    repos = []
+    seen: dict[Path, str] = {}
+    for folder, shown in roots:
+        root = folder.resolve()
+        if root in seen:
+            continue
+        name = root.name if root.name not in seen.values() else f"{root.parent.name}/{root.name}"
+        seen[root] = name
+        repo = _load(root, name, shown, warnings)
+        if not repo.files:
+            raise InputError(f"{shown}: no Python files found", hint="give the folder of a legacy repo, or a folder of repos")
+        repos.append(repo)
+    return repos
+
+
+def _is_repo(folder: Path) -> bool:
+    return (folder / ".git").exists() or any((folder / name).is_file() for name in PROJECT_FILES)
+
+
+def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
+    import_roots = tuple(legacy_import_roots(root))
+    files = tuple(p for p in walk_files(root, root, warnings) if p.suffix == ".py")
+
+    @cache
+    def import_root_of(folder: Path) -> Path:
+        return find_import_root(folder / "__init__.py", root)
+
+    modules: dict[Path, str] = {}
+    for path in files:
+        dotted = module_name(path, import_root_of(path.parent))
+        if dotted and all(part.isidentifier() for part in dotted.split(".")):
+            modules[path] = dotted
+    return LegacyRepo(name, root, shown, import_roots, files, modules)
+
+
+def regular_package_root(folder: Path, root: Path) -> Path:
+    """The folder above ``folder``'s chain of ``__init__.py`` files: where its dotted name starts."""
+    while folder != root and (folder / "__init__.py").is_file():
+        folder = folder.parent
+    return folder
+
+
+def candidate_units(repo: LegacyRepo) -> list[tuple[str, str, Path]]:
+    """(dotted name, kind, path) of every regular package, subpackage and top-level module of the repo.
+
+    Tests, namespace folders (docs/, scripts/) and entry points such as setup.py are not candidates.
+    """
+    found = []
+    for path, dotted in repo.modules.items():
+        if repo.is_test(path):
+            continue
+        if path.name == "__init__.py":
+            if regular_package_root(path.parent, repo.root) in repo.import_roots:
+                found.append((dotted, "subpackage" if "." in dotted else "package", path.parent))
+        elif path.parent in repo.import_roots and path.stem not in NOT_CANDIDATES:
+            found.append((dotted, "module", path))
+    return sorted(found)
