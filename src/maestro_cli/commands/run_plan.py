@@ -139,7 +139,7 @@ def _show_report(console: Console, report: RunReport) -> None:
         if run.fails_run and run.attempts:
             console.print(f"--- last lines of {report.results_dir / run.log}", markup=False)
             console.print(tail(report.results_dir / run.log).rstrip("\n"), markup=False)
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(document["counts"].items()))
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in document["counts"].items())
     console.print(f"{counts}; results in {report.results_dir}", markup=False)
 
 
@@ -202,13 +202,13 @@ class _Progress:
     @staticmethod
     def _line(event: str, run: StepRun) -> str | None:
         if event == "started":
-            return f"start  {run.id}"
+            return f"{'start':<10}{run.id}"
         if event == "retrying":
             last = run.attempts[-1] if run.attempts else None
-            return f"retry  {run.id}: attempt {len(run.attempts)} {last.outcome if last else ''}"
+            return f"{'retry':<10}{run.id}: attempt {len(run.attempts)} {last.outcome if last else ''}"
         result = run.result
         assert result is not None
-        text = f"{_MARKS.get(run.outcome, run.outcome):<7}{run.id}"
+        text = f"{_MARKS.get(run.outcome, run.outcome):<10}{run.id}"
         if run.attempts:
             text += f" ({result.duration:.1f}s)"
         if result.message and run.outcome != "passed":

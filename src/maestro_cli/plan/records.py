@@ -16,6 +16,7 @@ from .model import Plan, Step
 
 # Outcomes that make a required step fail the run.
 FAILING = ("failed", "timed-out", "cancelled")
+OUTCOMES = ("passed", "failed", "timed-out", "cancelled", "skipped")
 
 
 def now() -> datetime:
@@ -120,11 +121,9 @@ class RunReport:
         return "failed" if any(run.fails_run for run in self.steps) else "passed"
 
     def counts(self) -> dict[str, int]:
-        counted: dict[str, int] = {}
-        for run in self.steps:
-            if run.selected:
-                counted[run.outcome] = counted.get(run.outcome, 0) + 1
-        return counted
+        """How many selected steps ended with each outcome, in the order of :data:`OUTCOMES`."""
+        outcomes = [run.outcome for run in self.steps if run.selected]
+        return {outcome: outcomes.count(outcome) for outcome in OUTCOMES if outcome in outcomes}
 
     def to_dict(self) -> dict[str, Any]:
         """The results.json document (format ``maestro-results``, version 1)."""

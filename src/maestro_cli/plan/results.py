@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
+from .. import redaction
 from ..errors import OutputExistsError
 from ..fsutil import atomic_write_text
 from .records import RunReport, StepRun
@@ -47,8 +48,9 @@ def write_results(report: RunReport) -> list[Path]:
     folder = report.results_dir
     results = folder / RESULTS_JSON
     junit = folder / JUNIT_XML
-    atomic_write_text(results, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(junit, junit_xml(report))
+    # outputs and messages come from the steps, which may print a secret: scrub as the logs are
+    atomic_write_text(results, redaction.scrub(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n")
+    atomic_write_text(junit, redaction.scrub(junit_xml(report)))
     return [results, junit]
 
 

@@ -88,13 +88,16 @@ class Scheduler:
     # -- the main loop: decide, submit, wait ---------------------------------------------------
     def _loop(self, pool: ThreadPoolExecutor, running: dict[Future[None], StepRun]) -> None:
         while True:
-            for run in self._ready(running):
-                if self._should_run(run):
-                    run.started = now()
-                    self.listener("started", run)
-                    running[pool.submit(self._execute, run)] = run
-                else:
-                    self._finish(run, self._not_run(run))
+            ready = self._ready(running)
+            while ready:  # a step not run finishes at once, and may make its dependents ready
+                for run in ready:
+                    if self._should_run(run):
+                        run.started = now()
+                        self.listener("started", run)
+                        running[pool.submit(self._execute, run)] = run
+                    else:
+                        self._finish(run, self._not_run(run))
+                ready = self._ready(running)
             if not running:
                 return
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)

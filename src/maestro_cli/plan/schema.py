@@ -30,6 +30,13 @@ _TYPE_WORDS = {
     "null": "empty",
 }
 
+_BOUNDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "more than",
+    "exclusiveMaximum": "less than",
+}
+
 
 @functools.cache
 def plan_schema() -> dict[str, Any]:
@@ -82,6 +89,8 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         yield SchemaProblem(path, f"must be {_or(json.dumps(c) for c in choices)}, not {json.dumps(instance)}{hint}")
     elif kind in ("oneOf", "anyOf"):
         yield SchemaProblem(path, _alternatives(error))
+    elif kind in _BOUNDS:
+        yield SchemaProblem(path, f"must be {_BOUNDS[kind]} {value}, not {json.dumps(instance)}")
     elif kind == "pattern":
         yield SchemaProblem(path, f"'{instance}' {_rule(error)}")
     else:

@@ -1,0 +1,206 @@
+"""Validation: every problem at once, one located line each, and nothing run when invalid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from maestro_cli.adapters.registry import load_registry
+from maestro_cli.errors import PlanError
+from maestro_cli.plan.expressions import Deferred
+from maestro_cli.plan.loader import load_plan
+
+
+def _problems(path: Path, **kwargs: object) -> list[str]:
+    with pytest.raises(PlanError) as raised:
+        load_plan(path, load_registry(), **kwargs)  # type: ignore[arg-type]
+    return raised.value.problems
+
+
+def test_every_problem_is_reported_at_once_with_its_position(write_plan: Callable[..., Path], run_cli) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: unit
+            adapter: pytst
+            run: touch ran
+          - id: api
+            needs: [unti]
+            run: echo
+            neds: [unit]
+          - id: ping
+            adapter: http
+            with: {url: "ftp://x", expect: {status: "200"}, bogus: 1}
+          - id: unit
+            run: echo again
+            timeout: -1
+        """
+    )
+    result = run_cli("run-plan", path)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: plan.yaml:4:14: steps[0].adapter: unknown adapter 'pytst' (did you mean 'pytest'?)",
+        "error: plan.yaml:7:13: steps[1].needs: unknown step 'unti' (did you mean 'unit'?)",
+        "error: plan.yaml:9:5: steps[1]: unknown key 'neds' (did you mean 'needs'?)",
+        "error: plan.yaml:12:17: steps[2].with.url: 'ftp://x' must start with http:// or https://",
+        "error: plan.yaml:12:45: steps[2].with.expect.status: must be an integer or a list, not '200'",
+        "error: plan.yaml:12:53: steps[2].with: unknown key 'bogus'",
+        "error: plan.yaml:13:9: steps[3].id: duplicate step id 'unit', first at plan.yaml:3:9",
+        "error: plan.yaml:15:14: steps[3].timeout: must be more than 0, not -1",
+    ]
+    assert not (path.parent / "ran").exists()
+
+
+def test_a_cycle_is_named(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - {id: a, run: echo, needs: [c]}
+          - {id: b, run: echo, needs: [a]}
+          - {id: c, run: echo, needs: [b]}
+          - {id: d, run: echo, needs: [d]}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:3:31: steps[0].needs: dependency cycle: a -> c -> b -> a",
+        "plan.yaml:6:31: steps[3].needs: dependency cycle: d -> d",
+    ]
+
+
+def test_yaml_syntax_error_has_its_position(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: a\n    run: [unclosed\n")
+    (problem,) = _problems(path)
+    assert problem.startswith("plan.yaml:5:1: invalid YAML: ")
+
+
+def test_schema_problems_name_the_key(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 2
+        secrets: [lower-case]
+        services:
+          db: {run: "postgres", health: {tcp: "localhost"}}
+          web: {run: "serve", health: {timeout: 3}}
+        steps: []
+        """
+    )
+    assert _problems(path, require_secrets=False) == [
+        "plan.yaml:1:10: version: must be 1, not 2",
+        "plan.yaml:2:11: secrets[0]: 'lower-case' use letters, digits and '_', not starting with a digit",
+        "plan.yaml:4:39: services.db.health.tcp: 'localhost' must be host:port",
+        "plan.yaml:5:31: services.web.health: needs exactly one of http, tcp or cmd",
+        "plan.yaml:6:8: steps: [] should be non-empty",
+    ]
+
+
+def test_matrix_expands_ids_and_duplicates_are_caught(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: smoke-${{ matrix.py }}-${{ matrix.os }}
+            run: ./smoke.sh ${{ matrix.py }}
+            matrix: {py: ["3.11", "3.12"], os: [linux]}
+        """
+    )
+    plan = load_plan(path, load_registry())
+    assert [(s.id, s.run) for s in plan.steps] == [
+        ("smoke-3.11-linux", "./smoke.sh 3.11"),
+        ("smoke-3.12-linux", "./smoke.sh 3.12"),
+    ]
+    path.write_text(path.read_text().replace("smoke-${{ matrix.py }}-${{ matrix.os }}", "smoke"))
+    assert _problems(path) == [
+        "plan.yaml:3:9: steps[0].id: duplicate step id 'smoke', first at plan.yaml:3:9 (add ${{ matrix.* }} to the id)"
+    ]
+
+
+def test_templates_render_at_load_or_wait_for_the_steps_they_read(write_plan: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_TOKEN", "s3cret")
+    path = write_plan(
+        """
+        version: 1
+        env: {URL: "http://127.0.0.1:${{ vars.port }}"}
+        vars: {port: 8000}
+        secrets: [API_TOKEN]
+        steps:
+          - id: build
+            run: echo
+          - id: use
+            needs: [build]
+            run: deploy ${{ steps.build.outputs.version }} to ${{ env.URL }}
+            env: {TOKEN: "${{ secrets.API_TOKEN }}"}
+        """
+    )
+    plan = load_plan(path, load_registry(), variables={"port": "9000"})
+    use = plan.step("use")
+    assert plan.env == {"URL": "http://127.0.0.1:9000"}
+    assert isinstance(use.run, Deferred)
+    assert use.env["TOKEN"] == "s3cret"
+    assert plan.secrets == {"API_TOKEN": "s3cret"}
+
+
+def test_reading_a_step_that_is_not_needed_or_unknown(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: build
+            run: echo
+          - id: use
+            run: echo ${{ steps.build.outcome }}
+            if: steps['biuld'].outcome == 'passed'
+          - id: bad
+            run: echo ${{ vars.nope }}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:6:10: steps[1].run: reads steps.build but does not need it: add 'build' to needs",
+        "plan.yaml:7:9: steps[1].if: reads steps.biuld, an unknown step (did you mean 'build'?)",
+        "plan.yaml:9:10: steps[2].run: undefined in template: 'dict object' has no attribute 'nope'",
+    ]
+
+
+def test_missing_secret_is_a_problem_only_when_running(write_plan: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAESTRO_TEST_SECRET", raising=False)
+    path = write_plan("version: 1\nsecrets: [MAESTRO_TEST_SECRET]\nsteps:\n  - {id: a, run: echo}\n")
+    assert _problems(path) == ["plan.yaml:2:11: secrets[0]: environment variable MAESTRO_TEST_SECRET is not set"]
+    assert load_plan(path, load_registry(), require_secrets=False).steps[0].id == "a"
+
+
+def test_adapter_checks_beyond_the_schema(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: nothing-to-run
+          - id: both
+            adapter: http
+            with: {url: "http://x", json: {}, body: "", expect: {body: "(unclosed"}}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:3:9: steps[0]: the shell adapter needs `run:` (a script, or a list of arguments)",
+        "plan.yaml:4:9: steps[1]: `with:` takes `json` or `body`, not both",
+        "plan.yaml:4:9: steps[1]: expect.body is not a regular expression: missing ), unterminated subpattern at position 0",
+    ]
+
+
+def test_levels_group_the_graph(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - {id: lint, run: echo}
+          - {id: unit, run: echo}
+          - {id: api, run: echo, needs: [unit]}
+          - {id: report, run: echo, needs: [api, lint]}
+        """
+    )
+    plan = load_plan(path, load_registry())
+    assert plan.levels() == [["lint", "unit"], ["api"], ["report"]]
+    assert plan.levels({"lint", "report"}) == [["lint"], ["report"]]
