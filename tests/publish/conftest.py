@@ -35,7 +35,7 @@ def proxy(pypiserver: PypiServer) -> Iterator[FaultyProxy]:
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """Project names no other test on the shared server uses."""
-    stem = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:30]
+    stem = request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:30].strip("-")
 
     def make(suffix: str = "") -> str:
         return f"t{next(_names)}-{stem}{'-' + suffix if suffix else ''}"

@@ -1,0 +1,53 @@
+"""The installed `maestro`: build a project, publish it to a real pypiserver, pip-install it, import it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the publish test servers
+
+from publish.projects import write_project  # noqa: E402
+from publish.servers import PASSWORD, USER, running_pypiserver  # noqa: E402
+
+MAESTRO = Path(sys.executable).parent / "maestro"
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_build_publish_install_import(tmp_path: Path):
+    project = write_project(tmp_path, "acme-e2e", body="def hello() -> str:\n    return 'hello from acme'\n")
+    with running_pypiserver(tmp_path / "server") as server:
+        built = _run(MAESTRO, "build", ".", cwd=project)
+        assert built.returncode == 0, built.stderr
+
+        published = _run(MAESTRO, "publish", "--repository-url", server.url, "-u", USER, "-p", PASSWORD, "--json", cwd=project)
+        assert published.returncode == 0, published.stderr
+        document = json.loads(published.stdout)  # exactly one JSON document on stdout
+        assert {f["outcome"] for f in document["files"]} == {"uploaded"}
+        assert PASSWORD not in published.stdout + published.stderr
+        assert server.stored() == ["acme_e2e-1.0.0-py3-none-any.whl", "acme_e2e-1.0.0.tar.gz"]
+
+        again = _run(MAESTRO, "publish", "--repository-url", server.url, "-u", USER, "-p", PASSWORD, cwd=project)
+        assert again.returncode == 1
+        assert "already exists" in again.stderr
+
+        venv = tmp_path / "venv"
+        assert _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path).returncode == 0
+        python = venv / "bin" / "python"
+        install = _run(
+            sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-cache-dir",
+            "--index-url", server.authenticated(server.simple_url), "acme-e2e==1.0.0",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert install.returncode == 0, install.stderr
+    imported = _run(python, "-c", "import acme_e2e; print(acme_e2e.hello())", cwd=tmp_path)
+    assert imported.stdout.strip() == "hello from acme", imported.stderr
