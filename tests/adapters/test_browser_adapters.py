@@ -101,13 +101,6 @@ def test_playwright_pytest_files_report_each_case_and_keep_the_failure(project: 
     assert all(not case.attachments for case in result.cases if case.outcome == "passed")
 
 
-def test_playwright_script_passes_as_one_case(project: Path, app_url: str) -> None:
-    result, _ = run_step(PlaywrightAdapter(), project, {"script": "login_script.py", "base_url": app_url})
-
-    assert result.outcome == "passed", result.message
-    assert [(case.name, case.outcome, case.attachments) for case in result.cases] == [("login_script.py", "passed", [])]
-
-
 def test_failing_playwright_script_is_a_failed_case_with_a_screenshot(project: Path, app_url: str) -> None:
     result, results = run_step(
         PlaywrightAdapter(), project, {"script": "login_script.py", "args": ["grace"], "base_url": app_url}

@@ -198,10 +198,12 @@ def check_browser_step(step: StepSpec, modules: tuple[str, ...]) -> list[str]:
     problems = []
     if step.run is not None:
         problems.append(f"the {step.adapter} adapter takes `with:` options, not `run:`")
-    executable = step.options.get("executable")
-    missing = missing_path_problem("executable", Path(executable) if executable else None)
-    if missing:
-        problems.append(missing)
+    for option in ("executable", "driver"):
+        value = step.options.get(option)
+        # a value still holding a ${{ }} template is known only when the step runs
+        missing = missing_path_problem(option, Path(value)) if isinstance(value, str) and value else None
+        if missing:
+            problems.append(missing)
     return problems
 
 
@@ -269,6 +271,7 @@ def attach_recorded(result: StepResult, folder: Path, results_dir: Path) -> None
     if not manifest.is_file():
         return
     cases = {(case.classname, case.name): case for case in result.cases}
+    results_dir = results_dir.resolve()  # the manifest's paths are absolute
     for line in manifest.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
         path = Path(entry["path"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from .base import StepContext, StepResult, StepSpec
@@ -41,10 +40,7 @@ class SeleniumAdapter:
     }
 
     def check(self, step: StepSpec) -> list[str]:
-        problems = check_browser_step(step, ("selenium",))
-        driver = step.options.get("driver")
-        missing = missing_path_problem("driver", Path(driver) if driver else None)
-        return problems + ([missing] if missing else [])
+        return check_browser_step(step, ("selenium",))
 
     def run(self, step: StepSpec, context: StepContext) -> StepResult:
         setup = step_setup(step, context)
@@ -57,7 +53,9 @@ class SeleniumAdapter:
             if missing:
                 return StepResult("failed", message=missing)
         folder = evidence_folder(context)
-        args = [*pytest_plugin_args(step, setup, folder), *step.options.get("args", []), *step.options["paths"]]
+        # pytest-playwright stays out: nothing of it is needed here, and it slows every run down
+        args = ["-p", "no:playwright", *pytest_plugin_args(step, setup, folder)]
+        args += [*step.options.get("args", []), *step.options["paths"]]
         env = {**context.env, **offline_selenium_env(setup.driver)}
         result = run_pytest(sys.executable, args, step, replace(context, env=env))
         attach_recorded(result, folder, context.results_dir)
