@@ -24,6 +24,7 @@ class AdapterInfo:
     adapter: Adapter
     source: str  # the entry point's value, "module:attr"
     distribution: str | None  # the installed distribution that declared it
+    version: str | None = None  # that distribution's version
 
 
 @dataclass
@@ -62,6 +63,7 @@ def _discover() -> Registry:
     registry = Registry()
     for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         distribution = entry_point.dist.name if entry_point.dist is not None else None
+        version = entry_point.dist.version if entry_point.dist is not None else None
         label = f"adapter plugin '{entry_point.name}' ({entry_point.value}"
         label += f", from {distribution})" if distribution else ")"
         try:
@@ -77,7 +79,7 @@ def _discover() -> Registry:
             other = registry.adapters[adapter.name].source
             registry.problems.append(f"{label} ignored: adapter '{adapter.name}' is already provided by {other}")
             continue
-        registry.adapters[adapter.name] = AdapterInfo(adapter, entry_point.value, distribution)
+        registry.adapters[adapter.name] = AdapterInfo(adapter, entry_point.value, distribution, version)
     return registry
 
 

@@ -33,6 +33,7 @@ def adapters(
             "description": info.adapter.description,
             "source": info.source,
             "distribution": info.distribution,
+            "version": info.version,
             "options": sorted(info.adapter.options_schema.get("properties", {})),
         }
         for name, info in sorted(registry.adapters.items())
@@ -46,5 +47,6 @@ def adapters(
     for column in ("name", "from", "options", "description"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["distribution"] or row["source"], ", ".join(row["options"]), row["description"])
+        origin = f"{row['distribution']} {row['version'] or ''}".strip() if row["distribution"] else row["source"]
+        table.add_row(row["name"], origin, ", ".join(row["options"]), row["description"])
     console.print(table)
