@@ -33,6 +33,7 @@ _SAFE_PROLOG = re.compile(
 _ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|([^\]\n]+)\]\]")
 _SKIPPED_STATUS = frozenset(("skipped", "notrun", "disabled", "ignored"))
 _OUTPUT_TAGS = frozenset(("system-out", "system-err", "properties"))
+_KINDS = {".png": "screenshot", ".jpg": "screenshot", ".jpeg": "screenshot", ".webp": "screenshot", ".zip": "trace", ".webm": "video", ".mp4": "video", ".log": "log", ".txt": "log"}
 
 
 class _NotJUnit(Exception):
@@ -211,7 +212,8 @@ def _details(element: ET.Element, case: Case, suite_file: str | None) -> None:
     if case.reruns and case.outcome == "passed":
         case.outcome = "flaky"
     if output and case.outcome in ("failed", "error"):
-        case.attachments = [AttachmentRef(path.strip()) for text in output for path in _ATTACHMENT.findall(text)]
+        paths = [path.strip() for text in output for path in _ATTACHMENT.findall(text)]
+        case.attachments = [AttachmentRef(path, _KINDS.get(Path(path).suffix.lower(), "file")) for path in paths]
 
 
 def _message(element: ET.Element) -> str | None:

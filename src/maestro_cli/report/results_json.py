@@ -74,7 +74,7 @@ def _step_cases(step: dict[str, Any], plan: str, base: Path) -> list[Case]:
             time=_number(step.get("duration")),
             kind="error" if outcome == "error" else ("failure" if outcome == "failed" else None),
             message=_step_message(step),
-            details=_log_hint(step),
+            details=_log_hint(step, base),
         )
         cases.append(step_case)
     if outcome == "passed" and failed_attempts:
@@ -134,8 +134,8 @@ def _step_message(step: dict[str, Any]) -> str | None:
     return message
 
 
-def _log_hint(step: dict[str, Any]) -> str | None:
-    return f"log: {step['log']}" if step.get("log") else None
+def _log_hint(step: dict[str, Any], base: Path) -> str | None:
+    return f"log: {base / str(step['log'])}" if step.get("log") else None
 
 
 def _number(value: Any) -> float:
