@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -47,11 +47,9 @@ class DistributionResolver:
         self._table = table
         self._ambiguous = ambiguous
 
-    @cached_property
+    @property
     def environment(self) -> Mapping[str, list[str]]:
-        if self._environment is not None:
-            return self._environment
-        return {name: list(dict.fromkeys(dists)) for name, dists in metadata.packages_distributions().items()}
+        return self._environment if self._environment is not None else installed_modules()
 
     @cached_property
     def _shipped(self) -> dict[str, dict[str, object]]:
@@ -80,6 +78,12 @@ class DistributionResolver:
             if prefix in self.ambiguous_table:
                 return Resolution(module, None, ResolvedBy.AMBIGUOUS, tuple(self.ambiguous_table[prefix]))
         return Resolution(module, top, ResolvedBy.GUESS)
+
+
+@cache
+def installed_modules() -> dict[str, list[str]]:
+    """Top-level module -> distributions installed here; read once per process (it scans every RECORD)."""
+    return {name: list(dict.fromkeys(dists)) for name, dists in metadata.packages_distributions().items()}
 
 
 def _prefixes(module: str) -> list[str]:

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maestro_cli.extract.verify import verify_package
+
+
+@pytest.mark.slow
+def test_failing_carried_tests_fail_the_verification(legacy_repo: Path, run_cli) -> None:
+    assert run_cli("extract", legacy_repo / "shared" / "resilience", "--name", "acme-resilience").exit_code == 0
+    package = Path("extracted/acme-resilience")
+    test = package / "tests" / "shared" / "test_breaker.py"
+    test.write_text(test.read_text().replace('"open": True', '"open": False'))
+    verification = verify_package(package, "acme_resilience", run_tests=True)
+    assert (verification.passed, verification.stage) == (False, "tests")
+    assert verification.summary.startswith("1 failed, 3 passed")
+    assert "test_opens_after_threshold" in verification.output
+    assert not (package / "dist").exists() and not list(package.rglob("__pycache__"))  # verified on a copy
+
+
+def test_a_package_that_does_not_build_fails_at_build(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "broken"\nversion = "0.1.0"\n[tool.poetry]\npackages = [{ include = "missing", from = "src" }]\n')
+    (tmp_path / "src").mkdir()
+    verification = verify_package(tmp_path, "missing", run_tests=False)
+    assert (verification.passed, verification.stage) == (False, "build")
+    assert verification.summary.startswith("the wheel did not build:")
