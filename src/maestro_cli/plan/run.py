@@ -100,7 +100,8 @@ def execute(
 ) -> RunReport:
     """Run the selected steps; results are written even when interrupted (``report.interrupted``)."""
     folder, run_id = new_results_dir(results_base, results_dir, force=force)
-    options = RunOptions(jobs=jobs or default_jobs(), selected=prepared.selected, results_dir=folder, run_id=run_id, fail_fast=fail_fast)
+    # absolute: steps run in other folders and find $MAESTRO_OUTPUT and $MAESTRO_RESULTS_DIR from there
+    options = RunOptions(jobs=jobs or default_jobs(), selected=prepared.selected, results_dir=folder.resolve(), run_id=run_id, fail_fast=fail_fast)
     chosen = executor or LocalExecutor(prepared.registry, settings)
     report = Scheduler(prepared.plan, chosen, options, listener).run()
     written = write_results(report)
