@@ -23,9 +23,9 @@ system-packages:
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# extract -> build -> publish (to a pypiserver it starts) -> run-plan -> report, on examples/legacy-estate
 demo: $(STAMP)
-	$(BIN)/maestro --version
-	$(BIN)/maestro config show
+	$(BIN)/python examples/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser,redis,bench]'
