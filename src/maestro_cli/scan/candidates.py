@@ -167,9 +167,8 @@ def _with_command(candidate: Candidate, repo: LegacyRepo) -> Candidate:
     return replace(candidate, extract_command=shlex.join(words))
 
 
-def project_folder(path: Path, root: Path) -> Path:
-    """The nearest folder from ``path`` up to ``root`` that declares anything: where its declarations start."""
-    folder = path if path.is_dir() else path.parent
+def project_folder(folder: Path, root: Path) -> Path:
+    """The nearest folder from ``folder`` up to ``root`` that declares anything: where its declarations start."""
     while folder != root and not any((folder / name).is_file() for name in DECLARATION_FILES) and not any(folder.glob("requirements*.txt")):
         folder = folder.parent
     return folder

@@ -76,21 +76,28 @@ def find_duplicates(units: Sequence[Unit], similarity: float) -> list[DuplicateG
     groups = [_group([units[i] for i in indexes], weakest[group]) for group, indexes in members.items()]
     groups.sort(key=lambda g: (_KIND_ORDER[g.kind], -g.duplicated_lines))
     kept: list[DuplicateGroup] = []
+    kept_in_file: dict[tuple[str, str], list[DuplicateGroup]] = defaultdict(list)
     for group in groups:
-        if not any(_covers(bigger, group) for bigger in kept):
-            kept.append(group)
+        first = group.members[0]
+        if any(_covers(bigger, group) for bigger in kept_in_file[(first.repo, first.path)]):
+            continue
+        kept.append(group)
+        for member in group.members:
+            kept_in_file[(member.repo, member.path)].append(group)
     kept.sort(key=lambda g: (-g.duplicated_lines, -g.similarity))
     return kept
 
 
 def _similar_pairs(units: Sequence[Unit], similarity: float) -> dict[tuple[int, int], float]:
     rows = rows_per_band(similarity)
-    buckets: dict[tuple, list[int]] = defaultdict(list)
+    bands = BINS // rows
+    # one table per kind and band; zip over one iterator cuts a signature into its bands in C
+    tables: dict[str, list[dict[tuple[int, ...], list[int]]]] = defaultdict(lambda: [{} for _ in range(bands)])
     for index, unit in enumerate(units):
-        for band in range(BINS // rows):
-            buckets[(unit.kind, band, unit.signature[band * rows : (band + 1) * rows])].append(index)
+        for table, key in zip(tables[unit.kind], zip(*[iter(unit.signature)] * rows)):
+            table.setdefault(key, []).append(index)
     scored: dict[tuple[int, int], float] = {}
-    for bucket in buckets.values():
+    for bucket in (b for band_tables in tables.values() for table in band_tables for b in table.values()):
         if len(bucket) < 2:
             continue
         candidates = combinations(bucket, 2) if len(bucket) <= _CROWDED_BUCKET else ((bucket[0], i) for i in bucket[1:])

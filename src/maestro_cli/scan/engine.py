@@ -5,8 +5,10 @@ Reads only; the one thing written is the parse cache that ``maestro extract`` sh
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,6 +37,25 @@ class ScanRequest:
 
 
 def scan(request: ScanRequest, step: Callable[[str], None] = lambda _: None) -> ScanReport:
+    with _collector_paused():
+        return _scan(request, step)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A scan builds hundreds of thousands of small acyclic objects (import records, signatures, LSH
+    buckets); the cyclic collector would walk the whole growing heap again and again for nothing,
+    which made the warm scan of Django four times slower. Reference counting frees them all the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
     if request.min_lines < 2:
         raise UsageError(f"--min-lines {request.min_lines}: must be 2 or more")
     if not 0 < request.similarity <= 1:
@@ -93,12 +114,16 @@ def _declarations(root: Path, warnings: list[str]) -> Callable[[Path], Declared]
     """What the repo declares for a candidate, read once per project folder (the repo's root, mostly)."""
 
     @cache
-    def for_folder(folder: Path) -> Declared:
+    def for_project(folder: Path) -> Declared:
         found = read_declarations(root, folder)
         warnings.extend(found.warnings)
         return found
 
-    return lambda path: for_folder(project_folder(path, root))
+    @cache
+    def for_folder(folder: Path) -> Declared:
+        return for_project(project_folder(folder, root))
+
+    return lambda path: for_folder(path if path.is_dir() else path.parent)
 
 
 def _classified(repo: LegacyRepo, scans: dict[Path, tuple]) -> dict[Path, ModuleImports]:
@@ -155,7 +180,7 @@ def _candidate_files(candidate: Candidate, repo: LegacyRepo) -> list[str]:
     if candidate.kind == "module":
         return [candidate.path]
     prefix = candidate.path + "/"
-    return [repo.relative(path) for path in repo.modules if repo.relative(path).startswith(prefix)]
+    return [path for path in repo.relative_paths.values() if path.startswith(prefix)]
 
 
 def _inside_ready(candidate: Candidate, candidates: list[Candidate]) -> bool:

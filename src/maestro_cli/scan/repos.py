@@ -8,6 +8,7 @@ import root that its chain of ``__init__.py`` files reaches. So a candidate's na
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,12 +30,13 @@ class LegacyRepo:
     import_roots: tuple[Path, ...]
     files: tuple[Path, ...]  # every Python file, resolved
     modules: dict[Path, str]  # importable files and their dotted names
+    relative_paths: dict[Path, str]  # every file and candidate folder, relative to root, POSIX separators
 
     def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        return self.relative_paths.get(path) or path.relative_to(self.root).as_posix()
 
     def is_test(self, path: Path) -> bool:
-        return is_test_file(path) or any(part in TEST_DIRS for part in path.relative_to(self.root).parts[:-1])
+        return is_test_file(path) or any(part in TEST_DIRS for part in self.relative(path).split("/")[:-1])
 
 
 def find_repos(paths: Sequence[Path], warnings: list[str]) -> list[LegacyRepo]:
@@ -79,7 +81,10 @@ def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
         dotted = module_name(path, import_root_of(path.parent))
         if dotted and all(part.isidentifier() for part in dotted.split(".")):
             modules[path] = dotted
-    return LegacyRepo(name, root, shown, import_roots, files, modules)
+    # string slicing, not Path.relative_to: thousands of files are asked for again and again
+    prefix = len(str(root)) + 1
+    relative_paths = {path: str(path)[prefix:].replace(os.sep, "/") for path in files}
+    return LegacyRepo(name, root, shown, import_roots, files, modules, relative_paths)
 
 
 def regular_package_root(folder: Path, root: Path) -> Path:
