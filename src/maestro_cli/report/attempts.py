@@ -1,14 +1,14 @@
 """Folding repeated test cases of one input into one test with its attempts.
 
-Tools record a rerun test more than once in the same file:
+Tools record a rerun test more than once in the same suite element:
 
 - pytest-rerunfailures writes an empty ``<testcase>`` for each failed attempt, then the last one;
 - gotestsum ``--rerun-fails`` appends the reruns after the whole first run;
 - pytest writes a teardown error as a second ``<testcase>`` of the same test.
 
-So an occurrence of the test just seen, or of a test that failed earlier in the same file, is an
+So an occurrence of the test just seen, or of a test that failed earlier in the same suite, is an
 attempt of that test, not a new test: a test that failed and then passed is flaky, one that failed
-every time is one failure. Only the last case and the failed ones are remembered per file, which
+every time is one failure. Only the last case and the failed ones are remembered per suite, which
 keeps memory bounded by the failures, not by the size of the file.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .model import FAILING, Case, Tally
 
-MAX_REMEMBERED_FAILURES = 10_000  # per file; past this a late rerun counts as a separate test
+MAX_REMEMBERED_FAILURES = 10_000  # per suite; past this a late rerun counts as a separate test
 TEARDOWN_PREFIX = "failed on teardown"
 
 
@@ -57,12 +57,18 @@ class AttemptFolder:
             case = fold(earlier, case)
         self.pending, self.pending_key = case, key
 
-    def close(self) -> int:
+    def end_group(self) -> None:
+        """The end of a suite element: reruns are recorded inside the suite they belong to."""
         self._commit()
-        if self.tally.spool is not None:  # failures were held back: a later rerun could fold them
-            for case in self.failed.values():
-                self.tally.spool.write(case)
+        spool = self.tally.spool
+        if spool is not None:
+            for case in self.failed.values():  # held back while a later rerun could fold them
+                spool.write(case)
+            spool.end_group()
         self.failed.clear()
+
+    def close(self) -> int:
+        self.end_group()
         return self.count
 
     @property

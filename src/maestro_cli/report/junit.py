@@ -147,9 +147,11 @@ def _walk(events: Iterator[tuple[str, ET.Element]], default_suite: str, folder: 
                     add(_case(element, suite, suite_file))
                 del container[:]
             elif tag == "testsuite" and stack:
+                folder.end_group()
                 container, suite, suite_file = stack.pop()
                 del container[:]
         elif tag == "testsuite":
+            folder.end_group()
             stack.append((container, suite, suite_file))
             container, suite, suite_file = element, element.get("name") or suite, element.get("file") or suite_file
 

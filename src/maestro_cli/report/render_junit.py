@@ -1,6 +1,7 @@
 """Every input merged into one JUnit XML file, with counters recounted from the cases.
 
-Cases keep their suite; consecutive cases of one suite become one ``<testsuite>``. A flaky test is
+Each suite element of each input stays one ``<testsuite>``, so the same test from two inputs is
+never mistaken for a rerun when the merged file is read again. A flaky test is
 written as a pass with Surefire's ``<flakyFailure>`` so that tools reading the merged file still
 see that it needed a rerun. Captured output is not carried over: the merged file is for counting
 and triage, the inputs stay the record of what a test printed.
@@ -9,11 +10,11 @@ and triage, the inputs stay the record of what a test printed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from .aggregate import Report
 from .model import Case
+from .spool import read_groups
 
 # characters XML 1.0 cannot hold at all (ANSI escapes in assertion messages are the usual source)
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -26,7 +27,8 @@ def render_junit(report: Report) -> str:
         f"<testsuites name={_attr(report.title)} tests=\"{totals.tests}\" failures=\"{totals.failed}\" "
         f"errors=\"{totals.errors}\" skipped=\"{totals.skipped}\" time=\"{totals.time:.3f}\">\n",
     ]
-    for suite, cases in _runs_of_suites(report.cases()):
+    for cases in read_groups(report.spool_paths):
+        suite = cases[0].suite
         failures = sum(c.outcome == "failed" for c in cases)
         errors = sum(c.outcome == "error" for c in cases)
         skipped = sum(c.outcome == "skipped" for c in cases)
@@ -39,17 +41,6 @@ def render_junit(report: Report) -> str:
         parts.append("  </testsuite>\n")
     parts.append("</testsuites>\n")
     return "".join(parts)
-
-
-def _runs_of_suites(cases: Iterable[Case]) -> Iterator[tuple[str, list[Case]]]:
-    run: list[Case] = []
-    for case in cases:
-        if run and case.suite != run[0].suite:
-            yield run[0].suite, run
-            run = []
-        run.append(case)
-    if run:
-        yield run[0].suite, run
 
 
 def _case(case: Case) -> str:

@@ -45,6 +45,7 @@ def read_results_json(path: Path, tally: Tally) -> InputInfo:
             continue
         for case in _step_cases(step, plan, base):
             folder.add(case)
+        folder.end_group()
     info.tests = folder.close()
     tally.inputs.append(info)
     return info
