@@ -11,15 +11,6 @@ from maestro_cli import redaction
 from maestro_cli.plan import process
 
 
-def _alive(pid: int) -> bool:
-    """Running, as opposed to gone or a zombie nobody reaped yet."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
-
-
 def _children_script(pid_file: Path) -> list[str]:
     # one child in the background, one grandchild detached from the shell with a subshell
     return ["bash", "-c", f"sleep 300 & echo $! >> {pid_file}; (sleep 301 & echo $! >> {pid_file}); echo started; sleep 300"]
@@ -39,7 +30,7 @@ def test_timeout_stops_the_command_and_every_background_child(tmp_path: Path) ->
     assert completed.timed_out and not completed.ok
     assert completed.exit_code == -15  # bash died of the SIGTERM sent to its group
     pids = _pids(tmp_path / "pids")
-    assert [pid for pid in pids if _alive(pid)] == []
+    assert [pid for pid in pids if process.is_running(pid)] == []
     assert log.getvalue().startswith("started\n")
     assert "maestro: timed out" in log.getvalue()
 
@@ -49,7 +40,7 @@ def test_cancel_stops_the_group(tmp_path: Path) -> None:
     threading.Timer(0.5, cancel.set).start()
     completed = process.run(_children_script(tmp_path / "pids"), cancel=cancel, grace=1.0)
     assert completed.cancelled
-    assert [pid for pid in _pids(tmp_path / "pids") if _alive(pid)] == []
+    assert [pid for pid in _pids(tmp_path / "pids") if process.is_running(pid)] == []
 
 
 def test_children_left_behind_by_a_finished_command_are_stopped(tmp_path: Path) -> None:
@@ -57,7 +48,7 @@ def test_children_left_behind_by_a_finished_command_are_stopped(tmp_path: Path) 
     script = f"sleep 300 & echo $! >> {pid_file}; sleep 300 & echo $! >> {pid_file}; exit 3"
     completed = process.run(["bash", "-c", script], grace=1.0)
     assert completed.exit_code == 3 and not completed.timed_out
-    assert [pid for pid in _pids(pid_file) if _alive(pid)] == []
+    assert [pid for pid in _pids(pid_file) if process.is_running(pid)] == []
 
 
 def test_a_group_that_ignores_sigterm_gets_sigkill(tmp_path: Path) -> None:
@@ -95,5 +86,5 @@ def test_background_process_runs_until_stopped(tmp_path: Path) -> None:
         assert service.alive
         completed = service.stop()
     assert completed.cancelled and completed.exit_code == -15
-    assert not _alive(service.pid)
+    assert not process.is_running(service.pid)
     assert log_path.read_text().startswith("up\n")

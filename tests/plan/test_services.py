@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from maestro_cli.plan import process
+
 pytestmark = pytest.mark.slow
 
 
@@ -16,14 +18,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
 
 
 def _accepts(port: int) -> bool:
@@ -95,7 +89,7 @@ def test_a_service_that_never_turns_healthy_fails_its_steps_with_its_last_output
     assert "last output of service db:\n  db: still booting" in Path("out/logs/uses-db.log").read_text()
     assert "db: still booting" in result.stdout  # the summary shows the failed step's log tail
     assert not Path("ran").exists()
-    assert not _alive(int(Path("db.pid").read_text()))
+    assert not process.is_running(int(Path("db.pid").read_text()))
 
 
 def test_a_service_no_selected_step_needs_is_not_started(write_plan: Callable[..., Path], run_cli) -> None:

@@ -13,6 +13,9 @@ The API is three names:
   logged by a thread until :meth:`Background.stop` stops its group.
 - :class:`Completed` -- exit code (negative: the signal that ended it), timed out, cancelled.
 
+:func:`is_running` tells whether a pid still runs (a zombie does not), for checks that nothing
+was left behind.
+
 A child that calls ``setsid`` itself leaves the group and is out of reach: a process group is the
 unit POSIX lets us signal as a whole without privileges.
 """
@@ -252,17 +255,27 @@ def _group_alive(pgid: int) -> bool:
     if not proc.is_dir():
         return True
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid pgrp ...": comm may contain spaces, so split after its ')'
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                return True
     return False
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` runs (Linux): a zombie nobody reaped has finished, so it does not count."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so split after the last ')'
+    return stat[stat.rfind(")") + 2 :].split()
 
 
 class _LogSink:
