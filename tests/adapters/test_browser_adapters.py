@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib.util
 import io
 import shutil
+import subprocess
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +50,13 @@ def project(tmp_path: Path) -> Path:
     return folder
 
 
-def run_step(adapter: PlaywrightAdapter | SeleniumAdapter, project: Path, options: dict) -> tuple[StepResult, Path]:
+def run_step(
+    adapter: PlaywrightAdapter | SeleniumAdapter,
+    project: Path,
+    options: dict,
+    settings: dict | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[StepResult, Path]:
     step = StepSpec(id="browser", adapter=adapter.name, options=options)
     assert adapter.check(step) == []
     results = project.parent / "results"
@@ -61,6 +70,8 @@ def run_step(adapter: PlaywrightAdapter | SeleniumAdapter, project: Path, option
         attachments_dir=attachments,
         log=log,
         output_file=attachments / ".outputs",
+        settings=settings or {},
+        cancel=cancel or threading.Event(),
     )
     result = adapter.run(step, context)
     print(log.getvalue())  # shown by pytest when a test fails
@@ -124,3 +135,53 @@ def test_selenium_reports_each_case_with_a_screenshot_of_the_failure(project: Pa
         "test_greeting_after_sign_in": "failed",
     }
     assert_png_screenshot(result, results, "test_greeting_after_sign_in")
+
+
+SLOW_SCRIPT = """
+import pathlib, time
+from playwright.sync_api import sync_playwright
+with sync_playwright() as p:
+    browser = p.chromium.launch(args=["--{marker}"])
+    browser.new_page().set_content("<h1>waiting</h1>")
+    pathlib.Path("browser-up").touch()
+    time.sleep(120)
+"""
+
+
+def test_a_cancelled_step_leaves_no_browser_behind(project: Path) -> None:
+    # Playwright starts Chromium in a process group of its own, out of reach of the step's group kill
+    marker = f"maestro-test-{uuid.uuid4().hex}"
+    (project / "slow.py").write_text(SLOW_SCRIPT.format(marker=marker))
+    cancel = threading.Event()
+
+    def cancel_once_the_browser_is_up() -> None:
+        for _ in range(600):
+            if (project / "browser-up").exists():
+                break
+            time.sleep(0.1)
+        cancel.set()
+
+    threading.Thread(target=cancel_once_the_browser_is_up, daemon=True).start()
+    result, _ = run_step(PlaywrightAdapter(), project, {"script": "slow.py"}, cancel=cancel)
+
+    assert (project / "browser-up").exists()
+    assert result.outcome == "cancelled"
+    assert browsers_left(marker) == []
+
+
+def browsers_left(marker: str) -> list[str]:
+    """Processes with ``marker`` on their command line, once those already dying are gone."""
+    for _ in range(50):
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    return left
+
+
+def test_a_configured_chromium_that_is_missing_fails_the_step_saying_so(project: Path) -> None:
+    result, _ = run_step(
+        SeleniumAdapter(), project, {"paths": ["test_login_selenium.py"]}, settings={"chromium": project / "no-chromium"}
+    )
+
+    assert (result.outcome, result.message) == ("failed", f"Chromium {project / 'no-chromium'} does not exist")
