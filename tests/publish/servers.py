@@ -51,8 +51,13 @@ class PypiServer:
 
 
 @contextmanager
-def running_pypiserver(root: Path) -> Iterator[PypiServer]:
-    """pypiserver on a free loopback port, every action behind a passlib htpasswd file."""
+def running_pypiserver(root: Path, *, server: str = "wsgiref") -> Iterator[PypiServer]:
+    """pypiserver on a free loopback port, every action behind a passlib htpasswd file.
+
+    ``server`` is pypiserver's WSGI server: tests take wsgiref (one request at a time, always there);
+    the benchmark asks for ``paste`` (a thread pool), as the indexes teams run (Nexus, Artifactory,
+    devpi) serve requests in parallel.
+    """
     from passlib.apache import HtpasswdFile
 
     packages = root / "packages"
@@ -64,7 +69,7 @@ def running_pypiserver(root: Path) -> Iterator[PypiServer]:
     command = [
         sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
         "-a", "update,download,list", "-P", str(root / "htpasswd"), "--disable-fallback",
-        "--backend", "simple-dir", "--log-stream", "none", str(packages),
+        "--backend", "simple-dir", "--server", server, "--log-stream", "none", str(packages),
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

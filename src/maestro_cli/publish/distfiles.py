@@ -195,10 +195,14 @@ def _metadata_bytes(path: Path) -> bytes:
     import pkginfo
 
     reader = pkginfo.Wheel if path.name.endswith(WHEEL_SUFFIX) else pkginfo.SDist
+    # pkginfo's constructor reads and parses the metadata, and read() reads it again; packaging
+    # parses it here, so only read() is wanted: it needs nothing but the file name
+    archive = reader.__new__(reader)
+    archive.filename = str(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pkginfo warns about metadata versions it does not know
-            data: bytes = reader(str(path)).read()
+            data: bytes = archive.read()
     except (ValueError, OSError, EOFError, KeyError) as exc:
         raise InputError(f"{path}: not a readable distribution ({exc})") from None
     except Exception as exc:  # zipfile.BadZipFile, tarfile.ReadError and friends

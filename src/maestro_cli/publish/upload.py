@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
@@ -138,25 +139,39 @@ class Uploader:
 
     # -- the batch ---------------------------------------------------------------------------------
     def run(self, dists: Iterable[Distribution]) -> list[FileResult]:
-        """Upload in dependency waves, in parallel inside a wave; then verify; one event per file."""
+        """Upload in dependency waves, in parallel inside a wave; verify; one event per file.
+
+        A project is verified as soon as its last file is up, on a pool of its own: the lookups of
+        finished projects overlap the uploads of the others instead of queueing behind them.
+        """
         dists = list(dists)
         results: dict[str, FileResult] = {}
         unavailable: set[str] = set()  # projects with a file that did not make it
+        verify = self.options.verify_listing and not self.options.dry_run
         if not self.options.dry_run:
             for dist in dists:
                 self.on_progress(Progress(dist.filename, dist.size, phase="queued"))
-        with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:
+        jobs = max(1, self.options.jobs)
+        with ThreadPoolExecutor(max_workers=jobs) as uploads, ThreadPoolExecutor(max_workers=jobs) as lookups:
+            verifications = []
             for wave in upload_waves(dists):
                 blocked = {d.filename: d.dependencies() & unavailable for d in wave}
-                wave_results = list(pool.map(lambda d: self._one(d, blocked[d.filename]), wave))
-                for result in wave_results:
+                waiting = Counter(d.project for d in wave)  # files of each project still uploading
+                futures = [uploads.submit(self._one, d, blocked[d.filename]) for d in wave]
+                for future in as_completed(futures):
+                    result = future.result()
                     results[result.dist.filename] = result
                     if not result.ok:
                         unavailable.add(result.dist.project)
-            if self.options.verify_listing and not self.options.dry_run:
-                uploaded = [r for r in results.values() if r.outcome is Outcome.UPLOADED]
-                list(pool.map(self._verify_project, _by_project(uploaded).values()))
-        ordered = list(results.values())
+                    waiting[result.dist.project] -= 1
+                    if verify and not waiting[result.dist.project]:
+                        done = [results[d.filename] for d in wave if d.project == result.dist.project]
+                        uploaded = [r for r in done if r.outcome is Outcome.UPLOADED]
+                        if uploaded:
+                            verifications.append(lookups.submit(self._verify_project, uploaded))
+            for verification in verifications:
+                verification.result()
+        ordered = [results[dist.filename] for dist in dists]
         if not self.options.dry_run:
             for result in ordered:
                 events.emit(
@@ -296,10 +311,3 @@ class Uploader:
             elif self.index.sha256(entry) != result.dist.sha256:
                 result.outcome = Outcome.FAILED
                 result.message = "the index lists this file with another sha256 than the one sent"
-
-
-def _by_project(results: Iterable[FileResult]) -> dict[str, list[FileResult]]:
-    grouped: dict[str, list[FileResult]] = {}
-    for result in results:
-        grouped.setdefault(result.dist.project, []).append(result)
-    return grouped
