@@ -94,7 +94,7 @@ def test_playwright_pytest_files_report_each_case_and_keep_the_failure(project: 
     result, results = run_step(
         PlaywrightAdapter(),
         project,
-        {"paths": ["test_login_playwright.py", "test_broken_playwright.py"], "base_url": app_url, "timeout": 5},
+        {"paths": ["test_login_playwright.py", "test_broken_playwright.py"], "base_url": app_url, "timeout": 15},
     )
 
     assert result.outcome == "failed"

@@ -81,6 +81,13 @@ def test_plan_signs_in_with_both_browsers_and_keeps_a_png_of_the_failure(plan: P
     assert (results / screenshot["path"]).read_bytes().startswith(PNG_MAGIC)
     assert steps["selenium-sign-in"]["message"] == "1 of 3 tests failed: test_greeting_after_sign_in"
 
+    # maestro report's HTML shows the screenshot next to the failure
+    subprocess.run(
+        [MAESTRO, "report", "results/results.json", "--format", "html", "--output", "report.html"],
+        cwd=plan.parent, capture_output=True, check=False,
+    )
+    assert f'<img src="results/{screenshot["path"]}"' in (plan.parent / "report.html").read_text()
+
 
 def test_without_the_browser_extra_the_plan_is_refused_naming_it(plan: Path, tmp_path: Path) -> None:
     # a Python where playwright and selenium cannot be imported, as without `pip install maestro-cli[browser]`

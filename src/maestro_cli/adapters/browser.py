@@ -245,6 +245,7 @@ def pytest_plugin_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> lis
 
 
 def slug(text: str) -> str:
+    """A file name for a test's evidence folder, from its node id."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120] or "test"
 
 
