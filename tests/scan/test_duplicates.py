@@ -9,7 +9,8 @@ import pytest
 from maestro_cli.scan.duplicates import Unit, find_duplicates, rows_per_band
 from maestro_cli.scan.fingerprint import BINS, fingerprint_source, minhash, normalise
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "scan"
+from .conftest import FIXTURES
+
 BILLING_REGISTRY = FIXTURES / "billing-service" / "registry.py"
 SHIPPING_REGISTRY = FIXTURES / "shipping-service" / "shipping" / "common" / "service_registry.py"
 
