@@ -9,12 +9,16 @@ name itself, flagged as a guess. A module two distributions could own is reporte
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
+
+from ..fsutil import atomic_write_text
 
 TABLE_PATH = Path(__file__).parent / "data" / "module_to_dist.json"
 
@@ -42,14 +46,16 @@ class DistributionResolver:
         environment: Mapping[str, list[str]] | None = None,
         table: Mapping[str, str] | None = None,
         ambiguous: Mapping[str, list[str]] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._environment = environment
+        self._cache_dir = cache_dir
         self._table = table
         self._ambiguous = ambiguous
 
     @property
     def environment(self) -> Mapping[str, list[str]]:
-        return self._environment if self._environment is not None else installed_modules()
+        return self._environment if self._environment is not None else installed_modules(self._cache_dir)
 
     @cached_property
     def _shipped(self) -> dict[str, dict[str, object]]:
@@ -81,9 +87,29 @@ class DistributionResolver:
 
 
 @cache
-def installed_modules() -> dict[str, list[str]]:
-    """Top-level module -> distributions installed here; read once per process (it scans every RECORD)."""
-    return {name: list(dict.fromkeys(dists)) for name, dists in metadata.packages_distributions().items()}
+def installed_modules(cache_dir: Path | None = None) -> dict[str, list[str]]:
+    """Top-level module -> distributions installed here.
+
+    Scanning every installed RECORD takes a few hundred milliseconds, so the answer is kept once per
+    process and, with ``cache_dir``, on disk under a key made of the modification times of the
+    folders on sys.path: installing or removing anything changes its folder's time.
+    """
+    key = [[entry, os.stat(entry).st_mtime_ns] for entry in sys.path if entry and os.path.isdir(entry)]
+    stored = cache_dir / "extract" / "installed-modules.json" if cache_dir is not None else None
+    if stored is not None:
+        try:
+            document = json.loads(stored.read_text(encoding="utf-8"))
+            if document["key"] == key:
+                return document["modules"]  # type: ignore[no-any-return]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # missing or damaged: scan again
+    modules = {name: list(dict.fromkeys(dists)) for name, dists in metadata.packages_distributions().items()}
+    if stored is not None:
+        try:
+            atomic_write_text(stored, json.dumps({"key": key, "modules": modules}))
+        except OSError:
+            pass  # a read-only cache costs time, never correctness
+    return modules
 
 
 def _prefixes(module: str) -> list[str]:

@@ -185,7 +185,7 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
             legacy_dist = [declared.project_name]
         else:
             warnings.append("--allow-internal: the repo declares no distribution name, so the legacy imports need it on the path")
-    requirements = infer_requirements([*code, *internal_code], tests, declared, DistributionResolver(), extra_hard=legacy_dist)
+    requirements = infer_requirements([*code, *internal_code], tests, declared, DistributionResolver(cache_dir=request.cache_dir), extra_hard=legacy_dist)
     license_file = next((location.root / n for n in LICENSE_NAMES if (location.root / n).is_file()), None)
     if license_file is not None:
         files.append(PlannedFile(license_file, license_file.name, Role.LICENSE))

@@ -11,6 +11,7 @@ import ast
 import hashlib
 import marshal
 import multiprocessing
+import re
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -18,12 +19,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 # bump when the shape or meaning of a scan changes: old cache rows are then simply never matched
-SCAN_VERSION = 1
+SCAN_VERSION = 2
 # below this much uncached source, starting a worker costs more than it saves
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 
 ROLE_NONE, ROLE_PREFERRED, ROLE_FALLBACK, ROLE_ELSE = 0, 1, 2, 3
 GUARD_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+DYNAMIC_CALL = re.compile(rb"(import_module|__import__)\s*\(")
 
 # (module, names, level, line, guard_line, role, type_checking)
 RawImport = tuple[str, tuple[str, ...], int, int, int, int, bool]
@@ -41,12 +43,10 @@ def scan_source(data: bytes) -> Scan:
         return ((1, 1, str(exc)), [], [], (3, 0))
     walker = _Walker()
     walker.walk(tree.body, 0, ROLE_NONE, False)
-    dynamic: list[tuple[str, int]] = []
-    # expressions are only walked when the text says they may hold what we look for: most files don't
-    if b"import_module" in data or b"__import__" in data:
-        dynamic = _dynamic_imports(tree)
-    if b":=" in data and any(isinstance(n, ast.NamedExpr) for n in ast.walk(tree)):
-        walker.needs((3, 8))
+    # expressions are never walked whole: only the statements on lines where the text shows a
+    # dynamic import. (Walrus operators are not searched either: 3.8 is maestro's floor anyway.)
+    lines = {data.count(b"\n", 0, match.start()) + 1 for match in DYNAMIC_CALL.finditer(data)}
+    dynamic = _dynamic_imports(tree, lines) if lines else []
     return (None, walker.imports, dynamic, walker.minimum)
 
 
@@ -116,9 +116,10 @@ def _catches_import_error(expression: ast.expr | None) -> bool:
     return name in GUARD_ERRORS
 
 
-def _dynamic_imports(tree: ast.AST) -> list[tuple[str, int]]:
+def _dynamic_imports(tree: ast.Module, lines: set[int]) -> list[tuple[str, int]]:
     found = []
-    for node in ast.walk(tree):
+    statements = _statements_on(tree.body, lines)
+    for node in (n for statement in statements for n in ast.walk(statement)):
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
@@ -126,6 +127,24 @@ def _dynamic_imports(tree: ast.AST) -> list[tuple[str, int]]:
             if name in ("import_module", "__import__") and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 if not first.value.startswith("."):
                     found.append((first.value, node.lineno))
+    return found
+
+
+def _statements_on(body: list[ast.stmt], lines: set[int]) -> list[ast.stmt]:
+    """The innermost simple statements spanning any of ``lines``, found without visiting the rest."""
+    found: list[ast.stmt] = []
+    for node in body:
+        if not any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in lines):
+            continue
+        inner = [
+            child
+            for name in ("body", "orelse", "finalbody", "handlers", "cases")
+            for child in getattr(node, name, ())
+        ]
+        nested = _statements_on([c for c in inner if isinstance(c, ast.stmt)], lines) + [
+            s for c in inner if not isinstance(c, ast.stmt) for s in _statements_on(c.body, lines)
+        ]
+        found += nested or [node]
     return found
 
 
