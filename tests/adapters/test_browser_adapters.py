@@ -123,6 +123,19 @@ def test_failing_playwright_script_is_a_failed_case_with_a_screenshot(project: P
     assert_png_screenshot(result, results, "login_script.py")
 
 
+def test_screenshots_always_keeps_the_last_page_of_a_passing_script(project: Path, app_url: str) -> None:
+    result, results = run_step(
+        PlaywrightAdapter(),
+        project,
+        {"script": "login_script.py", "base_url": app_url, "screenshots": "always", "trace": "never"},
+    )
+
+    assert result.outcome == "passed", result.message
+    [case] = result.cases
+    assert [Path(a.path).name for a in case.attachments] == ["test-finished-1.png"]
+    assert (results / case.attachments[0].path).read_bytes().startswith(PNG_MAGIC)
+
+
 def test_selenium_reports_each_case_with_a_screenshot_of_the_failure(project: Path, app_url: str) -> None:
     result, results = run_step(
         SeleniumAdapter(), project, {"paths": ["test_login_selenium.py", "test_broken_selenium.py"], "base_url": app_url}

@@ -46,6 +46,7 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
 )
 
 SCREENSHOT_MODES = ("on-failure", "always", "never")
+TRACE_MODES = ("on-failure", "never")
 EXTRA = "browser"
 INSTALL_EXTRA = f"pip install 'maestro-cli[{EXTRA}]'"
 

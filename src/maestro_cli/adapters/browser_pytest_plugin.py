@@ -53,11 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after pytest-playwright's entry point: a plugin's fixture loses to one registered
     # later under the same name, and requesting its own name reaches the one it overrides.
     # pytest reads fixtures off a plugin's type, so the holder is a module rather than an instance.
-    late = ModuleType("maestro_browser_launch")
-    late.browser_type_launch_args = _launch_args  # type: ignore[attr-defined]
-    late.context = _context_with_timeout  # type: ignore[attr-defined]
-    config.pluginmanager.register(late, "maestro-browser-launch")
     if config.pluginmanager.hasplugin("playwright"):
+        late = ModuleType("maestro_browser_launch")
+        late.browser_type_launch_args = _launch_args  # type: ignore[attr-defined]
+        late.context = _context_with_timeout  # type: ignore[attr-defined]
+        config.pluginmanager.register(late, "maestro-browser-launch")
         apply_playwright_timeout(_setup(config))
 
 
@@ -112,7 +112,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     folder = config.getoption("--maestro-artifacts")
     if folder is None:
         return
-    if report.when == "call":
+    if report.when == "call" or (report.when == "setup" and report.failed):  # a fixture using the driver failed
         _screenshot_selenium(item, report, Path(folder), config.getoption("--maestro-screenshots"))
     elif report.when == "teardown":
         base = Path(config.invocation_params.dir)

@@ -1,9 +1,9 @@
 """Run a user's plain ``playwright.sync_api`` script on the step's Chromium, keeping failure evidence.
 
-``python -m maestro_cli.adapters.browser_script [--maestro-* options] -- SCRIPT [ARGS...]`` runs SCRIPT as
-``__main__``. Its ``BrowserType.launch()`` calls get the step's Chromium and maestro's flags when
+``python -m maestro_cli.adapters.browser_script [--maestro-* options] -- SCRIPT [ARGS...]`` runs
+SCRIPT as ``__main__``. Its ``BrowserType.launch()`` calls get the step's Chromium and maestro's flags when
 they do not choose their own; its browser contexts record a trace when traces are kept. When the
-script raises (or, with ``--screenshots always``, whenever a browser closes), every open page is
+script raises (or, with ``--maestro-screenshots always``, whenever a browser closes), every open page is
 saved as a PNG before Playwright shuts down, and each file is listed in the attachments manifest.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 from maestro_cli.adapters.browser import (
     SCREENSHOT_MODES,
     SCRIPT_ERROR,
+    TRACE_MODES,
     BrowserSetup,
     apply_playwright_timeout,
     playwright_launch_options,
@@ -29,9 +30,6 @@ from maestro_cli.adapters.browser import (
     set_context_timeout,
     slug,
 )
-
-TRACE_MODES = ("on-failure", "never")
-
 
 class Evidence:
     """The browsers a script launched, and the screenshots and traces kept from them."""

@@ -18,6 +18,7 @@ from .browser import (
     BrowserSetup,
     COMMON_OPTIONS,
     SCRIPT_ERROR,
+    TRACE_MODES,
     attach_recorded,
     check_browser_step,
     evidence_folder,
@@ -44,7 +45,7 @@ class PlaywrightAdapter:
             **COMMON_OPTIONS,
             "script": {"type": "string", "description": "a plain Python script using playwright.sync_api"},
             "browser": {"enum": ["chromium", "firefox", "webkit"], "description": "default chromium"},
-            "trace": {"enum": ["on-failure", "never"], "description": "Playwright trace of a failed test"},
+            "trace": {"enum": list(TRACE_MODES), "description": "Playwright trace of a failed test"},
         },
         "additionalProperties": False,
     }
