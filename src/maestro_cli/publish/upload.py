@@ -126,9 +126,11 @@ class Uploader:
     ) -> None:
         self.repository = repository
         self.options = options
-        self.client = resilience.http_client(
-            timeout=options.timeout, transport=transport, verify=options.ca_bundle or True, auth=repository.auth
-        )
+        urls = [repository.upload_url, *repository.index_urls]
+        # no TLS is spoken to an http:// index (loopback, or --allow-insecure), and loading the CA
+        # bundle for nothing costs a tenth of a second or more at every start
+        tls: bool | str = options.ca_bundle or True if any(url.startswith("https:") for url in urls) else False
+        self.client = resilience.http_client(timeout=options.timeout, transport=transport, verify=tls, auth=repository.auth)
         self.index = Index(self.client, repository.index_urls)
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
