@@ -30,6 +30,7 @@ def test_the_step_option_beats_the_setting_which_beats_debian_chromium(tmp_path:
         (PlaywrightAdapter(), {"script": "a.py", "paths": ["t"]}, "the playwright adapter needs exactly one of `script` or `paths`"),
         (PlaywrightAdapter(), {"paths": ["t"], "executable": "/nowhere/chromium"}, "executable /nowhere/chromium does not exist"),
         (PlaywrightAdapter(), {"paths": ["t"], "browser": "firefox", "executable": sys.executable}, "`executable` applies to chromium only"),
+        (PlaywrightAdapter(), {"script": "a.py", "browser": "webkit"}, "`browser` applies to `paths`: a script launches the browser it chooses"),
         (SeleniumAdapter(), {"paths": ["t"], "driver": "/nowhere/chromedriver"}, "driver /nowhere/chromedriver does not exist"),
     ],
 )

@@ -58,11 +58,13 @@ class PlaywrightAdapter:
             problems.append("the playwright adapter needs exactly one of `script` or `paths`")
         if options.get("executable") and options.get("browser", "chromium") != "chromium":
             problems.append("`executable` applies to chromium only")
+        if "script" in options and "browser" in options:
+            problems.append("`browser` applies to `paths`: a script launches the browser it chooses")
         return problems
 
     def run(self, step: StepSpec, context: StepContext) -> StepResult:
         options = step.options
-        setup = replace(step_setup(step, context), driver=None)
+        setup = replace(step_setup(step, context), driver=None)  # Playwright drives Chromium without one
         browser = options.get("browser", "chromium")
         if browser == "chromium":
             missing = missing_path_problem("Chromium", setup.executable)
