@@ -79,3 +79,20 @@ def test_dynamic_imports_are_warnings_with_their_place(tmp_path: Path) -> None:
         "code.py:2: imports 'acme_plugins.csv' dynamically; maestro cannot tell whether it is needed",
         "code.py:3: imports 'pickle' dynamically; maestro cannot tell whether it is needed",
     ]
+
+
+def test_if_else_alternatives_with_the_standard_library_need_nothing(tmp_path: Path) -> None:
+    code = (
+        "if has_simplejson:\n    from simplejson import JSONDecodeError\nelse:\n    from json import JSONDecodeError\n"
+        "if sys.version_info >= (3, 10):\n    from importlib import metadata\nelse:\n    import lxml as metadata\n"
+    )
+    needs = infer(tmp_path, code)
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {})
+
+
+def test_a_declared_backport_stays_with_its_marker(tmp_path: Path) -> None:
+    # flask: importlib_metadata behind a version check, declared with a python_version marker
+    declared = Declared(requirements={"lxml": "lxml>=3.6; python_version < '3.10'", "regex": "regex; extra == 'x'"}, hard={"lxml", "regex"})
+    code = "if sys.version_info >= (3, 10):\n    from importlib import metadata\nelse:\n    import lxml as metadata\nimport regex\n"
+    needs = infer(tmp_path, code, declared=declared)
+    assert needs.dependencies == ['lxml>=3.6; python_version < "3.10"', "regex"]

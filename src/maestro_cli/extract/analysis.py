@@ -26,11 +26,15 @@ FORMER_STDLIB = frozenset(
         "cookielib", "copy_reg", "dbhash", "dircache", "dummy_thread", "exceptions", "htmlentitydefs",
         "httplib", "md5", "mimetools", "new", "popen2", "repr", "rfc822", "sets", "sha", "thread",
         "urllib2", "urlparse", "xmlrpclib", "posixfile", "sgmllib", "htmllib", "mhlib", "multifile",
+        "BaseHTTPServer", "SimpleHTTPServer", "CGIHTTPServer", "DocXMLRPCServer", "SimpleXMLRPCServer",
+        "Tix", "ttk", "tkMessageBox", "tkFileDialog", "robotparser", "dummy_threading", "future_builtins",
     }
 )
+# modules newer than the Python maestro runs on: sys.stdlib_module_names does not know them yet
+NEWER_STDLIB = frozenset({"tomllib", "zoneinfo", "graphlib", "annotationlib", "compression", "_interpreters"})
 # platform-only standard modules are in sys.stdlib_module_names already; listed for the reader
 PLATFORM_ONLY = frozenset({"winreg", "_winreg", "msvcrt", "winsound", "_winapi", "posix", "nt", "pwd", "grp", "termios"})
-STDLIB = frozenset(sys.stdlib_module_names) | FORMER_STDLIB | PLATFORM_ONLY
+STDLIB = frozenset(sys.stdlib_module_names) | FORMER_STDLIB | PLATFORM_ONLY | NEWER_STDLIB
 
 
 class ImportKind(StrEnum):

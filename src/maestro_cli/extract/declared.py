@@ -38,7 +38,8 @@ class Declared:
             return distribution
         requirement = Requirement(declared)
         requirement.name = distribution
-        requirement.marker = None  # markers are the repo's own business; extras decide optionality here
+        if requirement.marker is not None and "extra" in str(requirement.marker):
+            requirement.marker = None  # the repo's own extras mean nothing here; ours are inferred
         return str(requirement)
 
 

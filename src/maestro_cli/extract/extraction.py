@@ -15,17 +15,16 @@ from typing import Any
 
 from .. import __version__, events, fsutil
 from ..errors import InputError, Location, OutputExistsError, UsageError
-from .analysis import ImportContext, ImportKind, ImportRecord, ModuleImports, analyse_modules
+from .analysis import ImportContext, ModuleImports, analyse_modules
+from .crossings import Crossing, find_crossings
 from .declared import read_declarations
 from .distributions import DistributionResolver
 from .inference import Requirements, infer_requirements
-from .layout import (
-    PlannedFile, Role, conftests_for, docstring_summary, internal_destination, package_destination,
-    test_candidates, test_destination, walk_files,
-)
+from .layout import PlannedFile, Role, docstring_summary, internal_destination, package_destination, walk_files
 from .names import check_import_name, check_version, normalise_dist_name
 from .rewrite import Renames
 from .roots import SourceLocation, head_commit, locate, module_file, module_name, top_level_modules
+from .testfiles import CarriedTests, find_tests
 from .verify import Verification
 
 LICENSE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
@@ -58,16 +57,6 @@ class ExtractRequest:
     skip_unparsable: bool = False
     cache_dir: Path | None = None
     jobs: int = 2
-
-
-@dataclass(frozen=True)
-class Crossing:
-    file: str
-    line: int
-    module: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: imports {self.module}"
 
 
 @dataclass
@@ -156,22 +145,19 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
         files.append(PlannedFile(path, package_destination(path, location.source, location.is_package, package_dir), role, code_paths.get(path, "")))
     code = _readable(analyse(code_paths), request.skip_unparsable, warnings)
     files = [f for f in files if f.role is not Role.CODE or f.module in {m.module for m in code}]
-    crossings = _crossings(code, location, warnings)
+    crossings = find_crossings(code, location, warnings)
 
-    tests: list[ModuleImports] = []
+    tests = CarriedTests()
     if request.include_tests:
         step("finding tests")
-        tests, test_files = _tests(location, analyse, warnings, request.internal)
-        files += test_files
-        crossings_in_tests = _crossings(tests, location, warnings) if request.internal is InternalPolicy.COPY else []
-    else:
-        crossings_in_tests = []
+        tests = find_tests(location, analyse, warnings, keep_crossing=request.internal is not InternalPolicy.STOP)
+        files += tests.files
 
     internal_modules: dict[str, Path] = {}
     internal_code: list[ModuleImports] = []
-    if request.internal is InternalPolicy.COPY and (crossings or crossings_in_tests):
+    if request.internal is InternalPolicy.COPY and (crossings or tests.crossings):
         step("copying legacy modules")
-        internal_modules, internal_code = _closure([*crossings, *crossings_in_tests], location, analyse, request.skip_unparsable, warnings)
+        internal_modules, internal_code = _closure([*crossings, *tests.crossings], location, analyse, request.skip_unparsable, warnings)
         base = f"src/{import_name}/{INTERNAL_PACKAGE}" if request.rewrite else "src"
         for module, path in internal_modules.items():
             files.append(PlannedFile(path, internal_destination(path, _import_root_of(path, module), base), Role.INTERNAL, module))
@@ -185,7 +171,7 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
             legacy_dist = [declared.project_name]
         else:
             warnings.append("--allow-internal: the repo declares no distribution name, so the legacy imports need it on the path")
-    requirements = infer_requirements([*code, *internal_code], tests, declared, DistributionResolver(cache_dir=request.cache_dir), extra_hard=legacy_dist)
+    requirements = infer_requirements([*code, *internal_code], tests.modules, declared, DistributionResolver(cache_dir=request.cache_dir), extra_hard=legacy_dist)
     license_file = next((location.root / n for n in LICENSE_NAMES if (location.root / n).is_file()), None)
     if license_file is not None:
         files.append(PlannedFile(license_file, license_file.name, Role.LICENSE))
@@ -201,7 +187,7 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
         files=_unique_destinations(files, location.root, warnings),
         internal_modules=sorted(internal_modules),
         requirements=requirements,
-        internal_imports=crossings if request.internal is not InternalPolicy.COPY else [*crossings, *crossings_in_tests],
+        internal_imports=crossings if request.internal is not InternalPolicy.COPY else [*crossings, *tests.crossings],
         warnings=warnings,
         blocked=request.internal is InternalPolicy.STOP and bool(crossings),
     )
@@ -232,59 +218,6 @@ def _readable(modules: list[ModuleImports], skip: bool, warnings: list[str]) -> 
     return [m for m in modules if m.error is None]
 
 
-def _crossings(modules: Iterable[ModuleImports], location: SourceLocation, warnings: list[str]) -> list[Crossing]:
-    found = []
-    for module in modules:
-        for record in module.imports:
-            if record.kind is not ImportKind.LEGACY:
-                continue
-            crossing = Crossing(record.file, record.line, _target(record, location))
-            if record.type_checking:
-                warnings.append(f"{crossing} (only under TYPE_CHECKING, kept as it is)")
-            else:
-                found.append(crossing)
-    return found
-
-
-def _target(record: ImportRecord, location: SourceLocation) -> str:
-    """``from shared import config``: the module ``shared.config`` when it is one, else ``shared``."""
-    for name in record.names:
-        if module_file(f"{record.module}.{name}", location.import_roots) is not None:
-            return f"{record.module}.{name}"
-    return record.module
-
-
-def _tests(
-    location: SourceLocation,
-    analyse: Callable[[dict[Path, str]], list[ModuleImports]],
-    warnings: list[str],
-    policy: InternalPolicy,
-) -> tuple[list[ModuleImports], list[PlannedFile]]:
-    """Legacy test files that import SOURCE, and the conftest.py files pytest would load with them."""
-    root = location.root
-    needle = location.dotted_name.rsplit(".", 1)[-1].encode()
-    candidates = test_candidates(root, location.source, needle, warnings)
-    analysed = [m for m in analyse({p: module_name(p, root) for p in candidates}) if m.error is None]
-    chosen = [m for m in analysed if any(r.kind is ImportKind.INTERNAL for r in m.imports)]
-    conftests: dict[Path, str] = {}
-    for module in chosen:
-        for path, destination in conftests_for(root / module.file, root):
-            conftests.setdefault(path, destination)
-    kept_conftests = analyse({p: module_name(p, root) for p in conftests})
-    kept: list[ModuleImports] = []
-    planned: list[PlannedFile] = []
-    for module in [*chosen, *kept_conftests]:
-        legacy = [r for r in module.imports if r.kind is ImportKind.LEGACY and not r.type_checking]
-        if module.error is not None or (legacy and policy is InternalPolicy.STOP):
-            reason = module.error.message if module.error else f"imports {legacy[0].module} (line {legacy[0].line})"
-            warnings.append(f"{module.file}: test file left out: {reason}")
-            continue
-        path = root / module.file
-        kept.append(module)
-        planned.append(PlannedFile(path, conftests.get(path) or test_destination(path, root), Role.TEST, module.module))
-    return kept, planned
-
-
 def _closure(
     crossings: list[Crossing],
     location: SourceLocation,
@@ -307,7 +240,7 @@ def _closure(
                 batch[path] = module
         modules = _readable(analyse(batch), skip, warnings)
         analysed += modules
-        pending = [c.module for c in _crossings(modules, location, warnings) if c.module not in found]
+        pending = [c.module for c in find_crossings(modules, location, warnings) if c.module not in found]
     return found, analysed
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from packaging.utils import canonicalize_name
 
@@ -40,6 +41,12 @@ class Requirements:
     requires_python: str = ""
     ambiguous: list[Ambiguity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+class Necessity(Enum):
+    HARD = "hard"
+    OPTIONAL = "optional"  # guarded, no alternative: an extra
+    COVERED = "covered"  # guarded, and a standard-library alternative exists: nothing, unless the repo insists
 
 
 @dataclass
@@ -88,7 +95,7 @@ def infer_requirements(
 def _needs(modules: list[ModuleImports], declared: Declared, resolver: DistributionResolver, result: Requirements) -> dict[str, _Need]:
     needs: dict[str, _Need] = {}
     reported: set[str] = {a.module for a in result.ambiguous}
-    for record, hard in _third_party(modules):
+    for record, necessity in _third_party(modules):
         resolution = resolver.resolve(record.module)
         where = f"{record.file}:{record.line}"
         if resolution.distribution is None:
@@ -101,18 +108,20 @@ def _needs(modules: list[ModuleImports], declared: Declared, resolver: Distribut
                 )
             continue
         key = canonicalize_name(resolution.distribution)
+        if necessity is Necessity.COVERED and key not in declared.hard:
+            continue  # a standard-library alternative exists, and the repo does not insist
         if key not in needs and resolution.resolved_by is ResolvedBy.GUESS and key not in declared.requirements:
             result.warnings.append(
                 f"{where}: no installed distribution or known mapping provides '{record.top}'; assuming '{resolution.distribution}'"
             )
         need = needs.setdefault(key, _Need(resolution.distribution, where=where))
-        need.hard = need.hard or hard
-        need.optional = need.optional or not hard
+        need.hard = need.hard or necessity is not Necessity.OPTIONAL
+        need.optional = need.optional or necessity is Necessity.OPTIONAL
     return needs
 
 
-def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, bool]]:
-    """Each run-time third-party import with whether it is a hard need; alternatives to the standard library yield nothing."""
+def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, Necessity]]:
+    """Each run-time third-party import with how much it is needed."""
     for module in modules:
         guards: dict[int, list[ImportRecord]] = defaultdict(list)
         for record in module.imports:
@@ -121,14 +130,13 @@ def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, b
             if record.guard_line is not None:
                 guards[record.guard_line].append(record)
             elif record.kind is ImportKind.THIRD_PARTY:
-                yield record, True
+                yield record, Necessity.HARD
         for group in guards.values():
-            fallbacks = [r for r in group if r.fallback]
-            covered = any(r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL) for r in fallbacks)
+            covered = any(r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL) for r in group)
             for record in group:
                 if record.kind is not ImportKind.THIRD_PARTY:
                     continue
-                if record.fallback:
-                    yield record, True
-                elif not covered:
-                    yield record, False
+                if covered:
+                    yield record, Necessity.COVERED
+                else:
+                    yield record, Necessity.HARD if record.fallback else Necessity.OPTIONAL

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 # bump when the shape or meaning of a scan changes: old cache rows are then simply never matched
-SCAN_VERSION = 2
+SCAN_VERSION = 3
 # below this much uncached source, starting a worker costs more than it saves
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 
@@ -74,10 +74,7 @@ class _Walker:
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):
                 self._try(node, guard, role, type_checking)  # type: ignore[arg-type]
             elif kind is ast.If:
-                test = node.test  # type: ignore[attr-defined]
-                name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
-                self.walk(node.body, guard, role, type_checking or name == "TYPE_CHECKING")  # type: ignore[attr-defined]
-                self.walk(node.orelse, guard, role, type_checking)  # type: ignore[attr-defined]
+                self._if(node, guard, role, type_checking)  # type: ignore[arg-type]
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 if node.args.posonlyargs:  # type: ignore[attr-defined]
                     self.needs((3, 8))
@@ -91,6 +88,21 @@ class _Walker:
             elif kind in (ast.For, ast.AsyncFor, ast.While):
                 self.walk(node.body, guard, role, type_checking)  # type: ignore[attr-defined]
                 self.walk(node.orelse, guard, role, type_checking)  # type: ignore[attr-defined]
+
+    def _if(self, node: ast.If, guard: int, role: int, type_checking: bool) -> None:
+        test = node.test
+        name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            self.walk(node.body, guard, role, True)
+            self.walk(node.orelse, guard, role, type_checking)
+        elif _imports_directly(node.body) and _imports_directly(node.orelse):
+            # ``if sys.version_info >= (3, 10): from importlib import metadata`` / ``else: import
+            # importlib_metadata``: alternatives, like a try/except ImportError
+            self.walk(node.body, node.lineno, ROLE_PREFERRED, type_checking)
+            self.walk(node.orelse, node.lineno, ROLE_FALLBACK, type_checking)
+        else:
+            self.walk(node.body, guard, role, type_checking)
+            self.walk(node.orelse, guard, role, type_checking)
 
     def _try(self, node: ast.Try, guard: int, role: int, type_checking: bool) -> None:
         if type(node) is not ast.Try:
@@ -107,6 +119,10 @@ class _Walker:
                 self.walk(handler.body, guard, role, type_checking)
             self.walk(node.orelse, guard, role, type_checking)
         self.walk(node.finalbody, guard, role, type_checking)
+
+
+def _imports_directly(body: list[ast.stmt]) -> bool:
+    return any(type(node) is ast.Import or type(node) is ast.ImportFrom for node in body)
 
 
 def _catches_import_error(expression: ast.expr | None) -> bool:
