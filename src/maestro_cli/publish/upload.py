@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -113,6 +114,22 @@ def server_message(response: httpx.Response) -> str:
     return message[:400]
 
 
+def _import_httpcore() -> None:
+    """Import httpx's transport without letting httpcore import trio, when trio is installed (selenium brings it).
+
+    httpcore probes for trio at import, which costs 0.1 to 0.4 s; publishing is synchronous and
+    never needs it. ``None`` in ``sys.modules`` makes that probe fail fast; it is removed again at
+    once, so that anything importing trio later gets the real one.
+    """
+    if "httpcore" in sys.modules or "trio" in sys.modules:
+        return
+    sys.modules["trio"] = None  # type: ignore[assignment]
+    try:
+        import httpcore  # noqa: F401  (httpx imports it only when the first client is made)
+    finally:
+        del sys.modules["trio"]
+
+
 class Uploader:
     """One batch to one repository: shared client, index, circuit breaker and progress callback."""
 
@@ -126,6 +143,7 @@ class Uploader:
     ) -> None:
         self.repository = repository
         self.options = options
+        _import_httpcore()
         urls = [repository.upload_url, *repository.index_urls]
         # no TLS is spoken to an http:// index (loopback, or --allow-insecure), and loading the CA
         # bundle for nothing costs a tenth of a second or more at every start
