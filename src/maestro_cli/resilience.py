@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import CircuitOpenError
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
     import tenacity
 
@@ -175,7 +177,7 @@ def http_client(
     *,
     timeout: httpx.Timeout | float | None = None,
     transport: httpx.BaseTransport | None = None,
-    verify: bool | str = True,
+    verify: bool | str | ssl.SSLContext = True,
     auth: tuple[str, str] | None = None,
     follow_redirects: bool = False,
     headers: dict[str, str] | None = None,
