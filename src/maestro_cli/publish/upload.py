@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import events, resilience
-from ..errors import CircuitOpenError, RemoteError
+from ..errors import CircuitOpenError, InputError, RemoteError
 from ..events import Artifact
 from ..resilience import RetryableError, RetryPolicy
 from . import multipart
@@ -34,6 +34,8 @@ from .index import Index, IndexFile, upload_url_hint
 from .order import upload_waves
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 R = TypeVar("R")
@@ -130,6 +132,17 @@ def _import_httpcore() -> None:
         del sys.modules["trio"]
 
 
+def _tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    if ca_bundle is None:
+        return True  # httpx's default: certifi's bundle
+    import ssl
+
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(f"--cert {ca_bundle}: not a readable CA bundle ({exc})") from None
+
+
 class Uploader:
     """One batch to one repository: shared client, index, circuit breaker and progress callback."""
 
@@ -147,7 +160,7 @@ class Uploader:
         urls = [repository.upload_url, *repository.index_urls]
         # no TLS is spoken to an http:// index (loopback, or --allow-insecure), and loading the CA
         # bundle for nothing costs a tenth of a second or more at every start
-        tls: bool | str = options.ca_bundle or True if any(url.startswith("https:") for url in urls) else False
+        tls = _tls_context(options.ca_bundle) if any(url.startswith("https:") for url in urls) else False
         self.client = resilience.http_client(timeout=options.timeout, transport=transport, verify=tls, auth=repository.auth)
         self.index = Index(self.client, repository.index_urls)
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
