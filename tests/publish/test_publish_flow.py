@@ -10,6 +10,7 @@ import pytest
 
 from maestro_cli import audit
 
+from .projects import write_project
 from .servers import PASSWORD, FaultyProxy, PypiServer
 
 pytestmark = pytest.mark.slow
@@ -133,3 +134,30 @@ def test_bad_input_exits_2_before_sending_anything(run_cli, built, tmp_path, mon
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_project_folder_is_built_then_published_leaving_its_dist_alone(run_cli, pypiserver, publish_args, tmp_path, unique_name):
+    project = write_project(tmp_path, unique_name())
+    result = run_cli(*publish_args(pypiserver.url, project, "--json"))
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    [build] = document["built"]
+    assert build["project"] == str(project)
+    uploaded = {f["file"] for f in document["files"] if f["outcome"] == "uploaded"}
+    assert len(uploaded) == 2 and uploaded <= set(pypiserver.stored())
+    assert not (project / "dist").exists()
+
+
+def test_without_paths_dist_is_published_or_the_current_project_built(run_cli, pypiserver, publish_args, tmp_path, unique_name, monkeypatch):
+    project = write_project(tmp_path, unique_name())
+    monkeypatch.chdir(project)
+    built_here = run_cli(*publish_args(pypiserver.url, "--json"))
+    assert built_here.exit_code == 0, built_here.stderr
+    assert len(json.loads(built_here.stdout)["built"]) == 1
+
+    assert run_cli("build", "--no-sdist").exit_code == 0
+    from_dist = run_cli(*publish_args(pypiserver.url, "--skip-existing", "--json"))
+    assert from_dist.exit_code == 0, from_dist.stderr
+    document = json.loads(from_dist.stdout)
+    assert document["built"] == []
+    assert [(Path(f["path"]).parent, f["outcome"]) for f in document["files"]] == [(project / "dist", "skipped")]

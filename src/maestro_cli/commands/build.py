@@ -23,9 +23,7 @@ def build(
 ) -> int:
     """Build sdists and wheels of one or more projects.
 
-    Backends maestro has (poetry-core always) run in-process, an order of magnitude faster than
-    `python -m build`; others are built in a fresh virtualenv, as `build` does. A file already in
-    the output folder is not replaced without --force.
+    Backends maestro has (poetry-core always) run in-process, an order of magnitude faster than `python -m build`; others are built in a fresh virtualenv, as `build` does. A file already in the output folder is not replaced without --force.
 
     Example: maestro build extracted/acme-core extracted/acme-app --out dist/
     """

@@ -14,6 +14,8 @@ import typer
 from ..context import get_state
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from ..console import Console
     from ..publish.run import PublishResult
     from ..publish.upload import Progress
@@ -49,15 +51,11 @@ def publish(
 ) -> int:
     """Upload sdists and wheels to PyPI or a private index (Nexus, Artifactory, devpi, pypiserver, GitLab).
 
-    Every file is checked first (metadata, file name, long description). Retries ask the index
-    before re-sending, so a file is never stored twice; --skip-existing works on every server;
-    dependencies in the batch are uploaded before their dependents. Exit 0 when every file is on
-    the index, 1 when any upload failed, 2 for bad input.
+    Every file is checked first (metadata, file name, long description). Retries ask the index before sending again, so a file is never stored twice; --skip-existing works on every server; dependencies in the batch go up before their dependents. Exit 0 when every file is on the index, 1 when any upload failed, 2 for bad input.
 
-    Credentials, highest first: flags, MAESTRO_USERNAME/MAESTRO_PASSWORD/MAESTRO_TOKEN,
-    TWINE_USERNAME/TWINE_PASSWORD, ~/.pypirc, the keyring, a prompt on a terminal.
+    Credentials, highest first: flags, MAESTRO_USERNAME / MAESTRO_PASSWORD / MAESTRO_TOKEN, TWINE_USERNAME / TWINE_PASSWORD, ~/.pypirc, the keyring, a prompt on a terminal.
 
-    Example: MAESTRO_PASSWORD=... maestro publish dist/ --repository-url https://nexus.acme.io/repository/pypi-internal/ -u ci --skip-existing
+    Example: maestro publish dist/ --repository-url https://nexus.acme.io/repository/pypi-internal/ -u ci --skip-existing
     """
     from ..publish.credentials import RepositoryRequest
     from ..publish.run import PublishRequest
@@ -112,14 +110,16 @@ def _progress_display(console: Console) -> Iterator[tuple[Callable[[Progress], N
     """A bar per file (bytes) and one overall; uploads report from several threads at once."""
     with console.progress(bytes_columns=True) as progress:
         overall = progress.add_task("total", total=0)
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         sent: dict[str, int] = {}
+        queued = [0]  # bytes of every file in the batch
         lock = threading.Lock()
 
         def on_progress(event: Progress) -> None:
             with lock:
                 if event.phase == "queued":
-                    progress.update(overall, total=(progress.tasks[overall].total or 0) + event.total)
+                    queued[0] += event.total
+                    progress.update(overall, total=queued[0])
                 elif event.phase == "start":  # a retry starts the file again
                     progress.advance(overall, -sent.get(event.filename, 0))
                     sent[event.filename] = 0
@@ -152,7 +152,8 @@ def _render(console: Console, result: PublishResult) -> None:
         for column in ("file", "size", "sha256", "outcome", "detail"):
             table.add_column(column, overflow="fold")
         for entry in result.files:
-            detail = entry.message if entry.ok else ""  # failures get their own error lines below
+            # failures get their own error lines below; a plain "uploaded" needs no detail
+            detail = entry.message if entry.ok and entry.message != str(entry.outcome) else ""
             table.add_row(entry.dist.filename, decimal(entry.dist.size), entry.dist.sha256[:16], str(entry.outcome), detail)
         console.print(table)
     for entry in result.failed:
