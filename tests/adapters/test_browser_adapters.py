@@ -161,6 +161,17 @@ with sync_playwright() as p:
 """
 
 
+def test_failing_selenium_script_is_a_failed_case_with_a_screenshot(project: Path, app_url: str) -> None:
+    # the script builds a bare webdriver.Chrome(): maestro supplies Chromium, flags and chromedriver
+    result, results = run_step(
+        SeleniumAdapter(), project, {"script": "login_selenium_script.py", "args": ["babbage"], "base_url": app_url}
+    )
+
+    assert result.outcome == "failed"
+    assert result.message == "login_selenium_script.py: AssertionError: unexpected greeting 'Sign in'"
+    assert_png_screenshot(result, results, "login_selenium_script.py")
+
+
 def test_a_cancelled_step_leaves_no_browser_behind(project: Path) -> None:
     # Playwright starts Chromium in a process group of its own, out of reach of the step's group kill
     marker = f"maestro-test-{uuid.uuid4().hex}"

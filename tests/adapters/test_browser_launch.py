@@ -32,6 +32,7 @@ def test_the_step_option_beats_the_setting_which_beats_debian_chromium(tmp_path:
         (PlaywrightAdapter(), {"paths": ["t"], "browser": "firefox", "executable": sys.executable}, "`executable` applies to chromium only"),
         (PlaywrightAdapter(), {"script": "a.py", "browser": "webkit"}, "`browser` applies to `paths`: a script launches the browser it chooses"),
         (SeleniumAdapter(), {"paths": ["t"], "driver": "/nowhere/chromedriver"}, "driver /nowhere/chromedriver does not exist"),
+        (SeleniumAdapter(), {"script": "a.py", "paths": ["t"]}, "the selenium adapter needs exactly one of `script` or `paths`"),
     ],
 )
 def test_check_names_each_problem(adapter: PlaywrightAdapter | SeleniumAdapter, options: dict, problem: str) -> None:

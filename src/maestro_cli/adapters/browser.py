@@ -6,9 +6,10 @@ browser. Which chromedriver: the ``driver`` option, else the ``chromedriver`` se
 ``/usr/bin/chromedriver``. Selenium Manager is never asked: it would try to download a driver and a
 browser, which cannot work offline and must not happen behind a user's back.
 
-Only the standard library and the adapter contract are imported here at module level: the pytest
-plugin and the script runner import this module inside the user's test process, and the adapters
-import it at validation time, when playwright and selenium may not even be installed.
+Only the standard library is imported here at module level: the pytest plugin and the script runner
+import this module inside the user's test process, and the adapters import it at validation time,
+when playwright and selenium may not even be installed. What only the adapters need is in
+:mod:`~maestro_cli.adapters.browser_steps`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from .base import Attachment, StepContext, StepResult, StepSpec
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -140,10 +139,28 @@ def offline_selenium_env(driver: Path | None) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def selenium_chrome(setup: BrowserSetup) -> Iterator[WebDriver]:
-    """A Selenium Chrome driver on ``setup``'s Chromium and chromedriver, with a fresh profile."""
+def selenium_options(setup: BrowserSetup, profile: Path, options: Any = None) -> Any:
+    """Chrome options on ``setup``'s Chromium with maestro's flags, added to ``options`` if given.
+
+    What the caller chose itself (a binary, a profile) is kept.
+    """
     from selenium import webdriver
+
+    options = options if options is not None else webdriver.ChromeOptions()
+    if setup.executable is not None and not options.binary_location:
+        options.binary_location = str(setup.executable)
+    chosen = {arg.split("=", 1)[0] for arg in options.arguments}
+    wanted = chromium_args(None if "--user-data-dir" in chosen else profile)
+    if not setup.headed:
+        wanted.append("--headless")
+    for arg in wanted:
+        if arg.split("=", 1)[0] not in chosen:
+            options.add_argument(arg)
+    return options
+
+
+def selenium_service(setup: BrowserSetup) -> Any:
+    """chromedriver as a Selenium ``Service``: an explicit path is what keeps Selenium Manager out."""
     from selenium.webdriver.chrome.service import Service
 
     if setup.driver is None:
@@ -151,98 +168,36 @@ def selenium_chrome(setup: BrowserSetup) -> Iterator[WebDriver]:
             "no chromedriver: set the selenium step's `driver` option or MAESTRO_CHROMEDRIVER "
             "(Selenium Manager is not used, it would download one)"
         )
-    profile = Path(tempfile.mkdtemp(prefix="maestro-chromium-"))
-    options = webdriver.ChromeOptions()
-    if setup.executable is not None:
-        options.binary_location = str(setup.executable)
-    for arg in chromium_args(profile):
-        options.add_argument(arg)
-    if not setup.headed:
-        options.add_argument("--headless")
-    # an explicit Service path is what keeps Selenium Manager out (selenium's DriverFinder)
-    driver = webdriver.Chrome(service=Service(executable_path=str(setup.driver)), options=options)
+    return Service(executable_path=str(setup.driver))
+
+
+def apply_selenium_timeout(driver: WebDriver, setup: BrowserSetup) -> None:
     if setup.timeout is not None:
         driver.implicitly_wait(setup.timeout)
         driver.set_page_load_timeout(setup.timeout)
+
+
+@contextmanager
+def selenium_chrome(setup: BrowserSetup) -> Iterator[WebDriver]:
+    """A Selenium Chrome driver on ``setup``'s Chromium and chromedriver, with a fresh profile."""
+    from selenium import webdriver
+
+    profile = Path(tempfile.mkdtemp(prefix="maestro-chromium-"))
     try:
-        yield driver
+        driver = webdriver.Chrome(service=selenium_service(setup), options=selenium_options(setup, profile))
+        apply_selenium_timeout(driver, setup)
+        try:
+            yield driver
+        finally:
+            driver.quit()
     finally:
-        driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
-# -- what the playwright and selenium adapters share -------------------------------------------------
+# -- the manifest: files kept for people to look at, written in the test process, read by the adapter
 
-PYTEST_PLUGIN = "maestro_cli.adapters.browser_pytest_plugin"
-MANIFEST = "attachments.jsonl"  # one JSON line per kept file, written by the plugin and the script runner
+MANIFEST = "attachments.jsonl"  # one JSON line per kept file
 SCRIPT_ERROR = "script-error.txt"  # the script runner's account of a failed script: summary line, traceback
-
-# `with:` options both browser adapters take; each adds its own (script, browser, trace, driver)
-COMMON_OPTIONS: dict[str, Any] = {
-    "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "pytest test files or folders"},
-    "args": {"type": "array", "items": {"type": "string"}, "description": "more arguments for pytest (or the script)"},
-    "headed": {"type": "boolean", "description": "show the browser window (default: headless)"},
-    "base_url": {"type": "string", "description": "base URL of the application: the `base_url` fixture"},
-    "executable": {"type": "string", "description": "Chromium to launch (default: MAESTRO_CHROMIUM, /usr/bin/chromium)"},
-    "screenshots": {"enum": list(SCREENSHOT_MODES), "description": "PNG screenshots (default on-failure)"},
-    "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "seconds each browser action may wait"},
-}
-
-_CONTENT_TYPES = {"screenshot": "image/png", "trace": "application/zip", "video": "video/webm"}
-
-
-def check_browser_step(step: StepSpec, modules: tuple[str, ...]) -> list[str]:
-    """The problems both adapters find before anything runs: a missing extra first, alone."""
-    extra = missing_extra(modules, step.adapter)
-    if extra:
-        return [extra]
-    problems = []
-    if step.run is not None:
-        problems.append(f"the {step.adapter} adapter takes `with:` options, not `run:`")
-    for option in ("executable", "driver"):
-        value = step.options.get(option)
-        # a value still holding a ${{ }} template is known only when the step runs
-        missing = missing_path_problem(option, Path(value)) if isinstance(value, str) and value else None
-        if missing:
-            problems.append(missing)
-    return problems
-
-
-def step_setup(step: StepSpec, context: StepContext) -> BrowserSetup:
-    options = step.options
-    return BrowserSetup(
-        executable=resolve_executable(options.get("executable"), context.settings),
-        driver=resolve_driver(options.get("driver"), context.settings),
-        headed=bool(options.get("headed", False)),
-        timeout=options.get("timeout"),
-    )
-
-
-def evidence_folder(context: StepContext) -> Path:
-    """Where one attempt's screenshots and traces go: an attempt never overwrites an earlier one's."""
-    return context.attachments_dir / f"attempt-{context.attempt}"
-
-
-def setup_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> list[str]:
-    """This step's setup as the ``--maestro-*`` options the pytest plugin and the script runner take."""
-    options = step.options
-    args = [f"--maestro-artifacts={folder}", f"--maestro-screenshots={options.get('screenshots', 'on-failure')}"]
-    if setup.executable is not None:
-        args.append(f"--maestro-chromium={setup.executable}")
-    if setup.driver is not None:
-        args.append(f"--maestro-chromedriver={setup.driver}")
-    if setup.headed:
-        args.append("--maestro-headed")
-    if setup.timeout is not None:
-        args.append(f"--maestro-timeout={setup.timeout}")
-    if options.get("base_url"):
-        args.append(f"--maestro-base-url={options['base_url']}")
-    return args
-
-
-def pytest_plugin_args(step: StepSpec, setup: BrowserSetup, folder: Path) -> list[str]:
-    """pytest arguments that load maestro's browser plugin with this step's setup."""
-    return ["-p", PYTEST_PLUGIN, *setup_args(step, setup, folder)]
 
 
 def slug(text: str) -> str:
@@ -267,23 +222,10 @@ def record(folder: Path, nodeid: str, kind: str, path: Path) -> None:
         stream.write(line + os.linesep)
 
 
-def attach_recorded(result: StepResult, folder: Path, results_dir: Path) -> None:
-    """Attach every file listed in ``folder``'s manifest to its test case (else to the step)."""
+def recorded(folder: Path) -> list[dict[str, str]]:
+    """The manifest's entries whose file exists, in the order they were kept."""
     manifest = folder / MANIFEST
     if not manifest.is_file():
-        return
-    cases = {(case.classname, case.name): case for case in result.cases}
-    results_dir = results_dir.resolve()  # the manifest's paths are absolute
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        path = Path(entry["path"])
-        if not path.is_file():
-            continue
-        attachment = Attachment(
-            path=path.relative_to(results_dir).as_posix() if path.is_relative_to(results_dir) else str(path),
-            kind=entry["kind"],
-            content_type=_CONTENT_TYPES.get(entry["kind"]),
-            description=f"{entry['kind']} of {entry['nodeid']}",
-        )
-        case = cases.get((entry["classname"], entry["name"]))
-        (case.attachments if case is not None else result.attachments).append(attachment)
+        return []
+    entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line]
+    return [entry for entry in entries if Path(entry["path"]).is_file()]
