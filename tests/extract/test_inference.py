@@ -62,9 +62,10 @@ def test_ambiguous_modules_are_reported_not_added(tmp_path: Path) -> None:
     assert [(a.module, a.candidates, a.where) for a in needs.ambiguous] == [("shared_ns.tools", ("ns-a", "ns-b"), "code.py:2")]
 
 
-def test_tests_need_pytest_and_their_own_imports(tmp_path: Path) -> None:
-    needs = infer(tmp_path, "import yaml\n", tests="import yaml\nimport requests\n")
-    assert needs.test_dependencies == ["pytest", "requests"]
+def test_tests_need_pytest_their_own_imports_and_the_declared_plugins(tmp_path: Path) -> None:
+    declared = Declared(requirements={"pytest-httpbin": "pytest-httpbin==2.1.0", "pytest": "pytest>=7"})
+    needs = infer(tmp_path, "import yaml\n", tests="import yaml\nimport requests\n", declared=declared)
+    assert needs.test_dependencies == ["pytest>=7", "pytest-httpbin==2.1.0", "requests"]
 
 
 def test_requires_python_follows_the_syntax_unless_declared(tmp_path: Path) -> None:

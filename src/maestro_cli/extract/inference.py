@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .analysis import ImportKind, ImportRecord, ModuleImports
@@ -24,6 +25,7 @@ from .distributions import DistributionResolver, ResolvedBy
 # itself uses nothing newer
 PYTHON_FLOOR = (3, 8)
 TEST_RUNNER = "pytest"
+PLUGIN_PREFIX = "pytest-"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ def infer_requirements(
             result.optional_dependencies[key] = [requirement]
     test_needs = _needs(list(tests), declared, resolver, result)
     test_needs.setdefault(TEST_RUNNER, _Need(TEST_RUNNER))
+    # pytest plugins load through entry points, never by import: the repo's declarations name them
+    for key, requirement in declared.requirements.items():
+        if key.startswith(PLUGIN_PREFIX):
+            test_needs.setdefault(key, _Need(Requirement(requirement).name))
     result.test_dependencies = [
         declared.constraint_for(need.distribution) for key, need in sorted(test_needs.items()) if key not in needs
     ]
