@@ -81,6 +81,7 @@ def load_plan(
         env=plan_env,
         vars=plan_vars,
         secrets=secrets,
+        shareable_secrets=tuple(str(n) for n in _list(data.get("shareable-secrets"))),  # issue 8
         services=_services(data, context, workdir, plan_env, problems),
         steps=[step for step, _ in builder.steps],
     )
@@ -220,6 +221,7 @@ class _StepBuilder:
             services=tuple(str(s) for s in _list(raw.get("services"))),
             outputs=tuple(str(o) for o in _list(raw.get("outputs"))),
             tags=tuple(str(t) for t in _list(raw.get("tags"))),
+            runs_on=tuple(str(t) for t in _list(raw.get("runs-on"))),  # distributed run-plan (issue 8)
             matrix=combination,
         )
         self.steps.append((step, index))

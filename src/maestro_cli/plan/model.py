@@ -58,6 +58,8 @@ class Step:
     services: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    # distributed run-plan (issue 8): ("local",) keeps the step on the coordinator; tags pick workers
+    runs_on: tuple[str, ...] = ()
     matrix: dict[str, Any] = field(default_factory=dict)
     name: str | None = None
 
@@ -77,6 +79,7 @@ class Plan:
     secrets: dict[str, str]  # name -> value, all registered with redaction
     services: dict[str, Service]
     steps: list[Step]
+    shareable_secrets: tuple[str, ...] = ()  # distributed run-plan (issue 8): may travel to workers
 
     def step(self, step_id: str) -> Step:
         return self._by_id[step_id]

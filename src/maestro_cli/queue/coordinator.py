@@ -7,8 +7,9 @@ reader thread follows the run's results stream and the errors stream, handing ev
 attempt waiting for it. Each (run, step, attempt) is counted once: a result for an attempt that
 already has one (a job run twice after a worker died) is ignored.
 
-The coordinator's timeouts still hold: once a worker has started an attempt, the step's ``timeout``
-(plus a grace for the worker's own report to arrive) is the longest the coordinator waits for it.
+The coordinator's timeouts still hold: a job no worker takes times out after the step's ``timeout``
+in the queue; once a worker has started it, the clock restarts (plus a grace for the worker's own
+timed-out report to arrive), and restarts again when another worker takes a dead one's job over.
 A Redis that goes away fails every attempt still waiting with one clear message instead of a hang.
 """
 
@@ -35,7 +36,7 @@ from . import (
     run_key,
 )
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, leaked_secrets, seal, step_result_from_dict, unseal
+from .jobs import Job, RefusedMessage, leaked_secrets, seal, step_result_from_dict, unseal, unverified
 
 if TYPE_CHECKING:
     import redis
@@ -43,8 +44,9 @@ if TYPE_CHECKING:
 # How long after a step's own timeout the coordinator still waits for the worker's report (which
 # says timed-out itself) before it declares the attempt timed out on its own.
 TIMEOUT_GRACE = 10.0
-# How often a waiting attempt looks at its cancel event and deadline.
-_WAIT_POLL = 0.1
+# How often a waiting attempt looks at its cancel event and deadline (a result wakes it at once):
+# hundreds of steps may wait at the same time, and half a second is soon enough for a cancel.
+_WAIT_POLL = 0.5
 
 AttemptKey = tuple[str, int]  # (step id, attempt)
 
@@ -62,7 +64,7 @@ class _Waiting:
     result: StepResult | None = None
     delivery: str | None = None  # the job entry the worker that reports now is running
     worker: str | None = None
-    deadline: float | None = None  # monotonic; set when a worker starts the attempt
+    deadline: float | None = None  # monotonic: the step's timeout from queueing, then from the start
 
     def finish(self, result: StepResult) -> bool:
         if self.done.is_set():
@@ -155,9 +157,11 @@ class QueueExecutor:
             return StepResult(
                 "failed",
                 message=f"not sent to the queue: the job would carry the secret {', '.join(leaked)}; "
-                "run the step with `runs-on: local` or mark the secret shareable",
+                "give the step `runs-on: local`, or list the secret in `shareable-secrets:`",
             )
         waiting = _Waiting(request)
+        if request.step.timeout:  # a job no worker takes must not wait for ever either
+            waiting.deadline = time.monotonic() + request.step.timeout
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         request.log_path.touch()  # the log exists from the start, as for a local attempt
         with self._lock:
@@ -184,10 +188,7 @@ class QueueExecutor:
                 waiting.finish(StepResult("cancelled", message="cancelled"))
             elif waiting.deadline is not None and time.monotonic() > waiting.deadline:
                 self._cancel(key, "timed out")
-                timeout = request.step.timeout or 0
-                waiting.finish(
-                    StepResult("timed-out", message=f"timed out after {timeout:g}s (worker {waiting.worker} sent no result)")
-                )
+                waiting.finish(StepResult("timed-out", message=_silence(request.step.timeout or 0, waiting.worker)))
         assert waiting.result is not None
         return waiting.result
 
@@ -221,12 +222,14 @@ class QueueExecutor:
                     self._take(stream, fields)
 
     def _take(self, stream: str, fields: Mapping[str, str]) -> None:
-        try:
-            report = unseal(fields, self.secret)
-        except RefusedMessage as exc:
-            if stream != ERRORS_STREAM:
+        if stream == ERRORS_STREAM:
+            report = unverified(fields)  # an error can only fail the step it names; see unverified()
+        else:
+            try:
+                report = unseal(fields, self.secret)
+            except RefusedMessage as exc:
                 self.on_event(f"ignored a report on the results stream: {exc}")
-            return
+                return
         if report.get("run_id") != self.run_id:
             return  # the errors stream is shared by every run
         key: AttemptKey = (str(report.get("step_id")), int(report.get("attempt") or 0))
@@ -299,6 +302,12 @@ def close_run(client: redis.Redis, run_id: str) -> None:
     pipe.expire(run_key(run_id), FINISHED_RUN_TTL)
     pipe.expire(results_stream(run_id), FINISHED_RUN_TTL)
     pipe.execute()
+
+
+def _silence(timeout: float, worker: str | None) -> str:
+    if worker is None:
+        return f"timed out after {timeout:g}s in the queue: no worker took it (is `maestro worker` serving this queue?)"
+    return f"timed out after {timeout:g}s: worker {worker} sent no result"
 
 
 def _failed(error: RemoteError) -> StepResult:

@@ -142,18 +142,28 @@ def _signature(body: str, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def claimed_identity(fields: Mapping[str, str]) -> dict[str, Any]:
-    """The run, step and attempt a message says it is about, read without trusting it.
+def unverified(fields: Mapping[str, str]) -> dict[str, Any]:
+    """A message's document read without checking its signature; empty when it is not JSON.
 
-    For error reports only: a refused job still names what it claimed, so that its coordinator
-    can stop waiting for it.
+    Only for what can do no harm: a worker's error report, which at most fails the step it names,
+    must reach a coordinator whose secret it does not share (that mismatch is the error).
     """
     try:
         document = json.loads(fields.get("body", ""))
-        step = document.get("step") or {}
-        return {"run_id": document.get("run_id"), "step_id": step.get("id"), "attempt": document.get("attempt")}
-    except (ValueError, AttributeError):
+    except ValueError:
         return {}
+    return document if isinstance(document, dict) else {}
+
+
+def claimed_identity(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The run, step and attempt a job says it is for, read without trusting it (for error reports)."""
+    document = unverified(fields)
+    step = document.get("step")
+    return {
+        "run_id": document.get("run_id"),
+        "step_id": step.get("id") if isinstance(step, dict) else None,
+        "attempt": document.get("attempt"),
+    }
 
 
 def leaked_secrets(document: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:

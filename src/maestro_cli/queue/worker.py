@@ -188,10 +188,13 @@ class Worker:
         except KeyboardInterrupt:
             interrupted = True
             self.summary.stopped = "interrupted"
-            with self._lock:
-                for held in self._running.values():
-                    held.stop("interrupted")
+            self._stop_running("interrupted")
+        except RemoteError as exc:
+            self._fatal = self._fatal or exc
         finally:
+            if self._fatal is not None:
+                self.summary.stopped = "lost the queue"
+                self._stop_running("lost the queue")  # nothing can be reported; Redis keeps them pending
             self._stopping.set()
             pool.shutdown(wait=True)
             ticker.join()
@@ -203,6 +206,11 @@ class Worker:
         if self._fatal is not None:
             raise self._fatal
         return self.summary
+
+    def _stop_running(self, reason: str) -> None:
+        with self._lock:
+            for held in self._running.values():
+                held.stop(reason)
 
     def _loop(self, pool: ThreadPoolExecutor) -> None:
         last_busy = time.monotonic()
@@ -336,8 +344,8 @@ class Worker:
         if held.stop_reason == "interrupted":
             self._hand_back([held])  # another worker runs it from the start, without waiting
             return
-        if held.stop_reason == "taken over":
-            self.on_event(f"gave up {job.label}: another worker took it over")
+        if held.stop_reason in ("taken over", "lost the queue"):
+            self.on_event(f"gave up {job.label}: {held.stop_reason}")
             return
         self._store(job, held, result)
         self.summary.ran += 1
@@ -435,8 +443,9 @@ class Worker:
         while not self._stopping.wait(TICK_SECONDS):
             try:
                 self._tick()
-            except connection_errors():
-                continue  # the reading loop reports a lost Redis; a tick just tries again
+            except connection_errors() as exc:  # the client already retried: Redis is gone
+                self._fatal = self._fatal or lost_queue(self.options.queue, exc)
+                return
 
     def _tick(self) -> None:
         with self._lock:
