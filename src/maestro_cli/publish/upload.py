@@ -17,8 +17,8 @@ import html
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
@@ -189,19 +189,15 @@ class Uploader:
             verifications = []
             for wave in upload_waves(dists):
                 blocked = {d.filename: d.dependencies() & unavailable for d in wave}
-                waiting = Counter(d.project for d in wave)  # files of each project still uploading
                 futures = [uploads.submit(self._one, d, blocked[d.filename]) for d in wave]
-                for future in as_completed(futures):
-                    result = future.result()
-                    results[result.dist.filename] = result
-                    if not result.ok:
-                        unavailable.add(result.dist.project)
-                    waiting[result.dist.project] -= 1
-                    if verify and not waiting[result.dist.project]:
-                        done = [results[d.filename] for d in wave if d.project == result.dist.project]
-                        uploaded = [r for r in done if r.outcome is Outcome.UPLOADED]
-                        if uploaded:
+                try:
+                    for uploaded in self._finished_projects(futures, wave, results, unavailable):
+                        if verify:
                             verifications.append(lookups.submit(self._verify_project, uploaded))
+                except BaseException:  # Ctrl-C: files not yet started must not go up afterwards
+                    for future in futures:
+                        future.cancel()
+                    raise
             for verification in verifications:
                 verification.result()
         ordered = [results[dist.filename] for dist in dists]
@@ -216,6 +212,25 @@ class Uploader:
                     message=result.message,
                 )
         return ordered
+
+    @staticmethod
+    def _finished_projects(
+        futures: list[Future[FileResult]], wave: list[Distribution], results: dict[str, FileResult], unavailable: set[str]
+    ) -> Iterator[list[FileResult]]:
+        """Record results as uploads end; yield a project's uploaded files when its last one ends."""
+        waiting = Counter(d.project for d in wave)
+        for future in as_completed(futures):
+            result = future.result()
+            project = result.dist.project
+            results[result.dist.filename] = result
+            if not result.ok:
+                unavailable.add(project)
+            waiting[project] -= 1
+            if not waiting[project]:
+                done = [results[d.filename] for d in wave if d.project == project]
+                uploaded = [r for r in done if r.outcome is Outcome.UPLOADED]
+                if uploaded:
+                    yield uploaded
 
     def _one(self, dist: Distribution, blocked_by: set[str]) -> FileResult:
         if blocked_by:
