@@ -94,13 +94,21 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"pypiserver did not answer at {url}")
 
 
+# Answers of real servers that pypiserver does not give, by fault name.
+CANNED: dict[str, tuple[int, str, bytes, list[tuple[str, str]]]] = {
+    "redirect": (301, "Moved Permanently", b"", [("Location", "/simple/")]),
+    "nexus-exists": (400, "Repository does not allow updating assets: pypi-hosted", b"", []),
+    "artifactory-exists": (403, "Forbidden", b'{"errors":[{"status":403,"message":"Not enough permissions to delete/overwrite artifact"}]}', []),
+}
+
+
 @dataclass
 class FaultyProxy:
     """Forwards to ``upstream``; each queued fault applies to one upload (POST), in order.
 
     Faults: ``"503"`` (with ``Retry-After: 0``), ``"reset"`` (half the body read, then a TCP RST),
     ``"store-502"`` (forwarded, stored, then answered 502), ``"stall"`` (no answer for
-    ``stall_seconds``), ``"always-503"`` (every upload from now on).
+    ``stall_seconds``), ``"always-503"`` (every upload from now on), and the names in ``CANNED``.
     """
 
     upstream: str
@@ -167,6 +175,10 @@ class FaultyProxy:
                 return
             if fault in ("503", "always-503"):
                 self._answer(connection, 503, "Service Unavailable", b"try again", [("Retry-After", "0")])
+                continue
+            if fault in CANNED:
+                status, reason, canned_body, canned_headers = CANNED[fault]
+                self._answer(connection, status, reason, canned_body, canned_headers)
                 continue
             status, reason, response_headers, response_body = self._forward(method, path, headers, body)
             if method == "POST":

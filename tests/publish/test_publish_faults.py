@@ -60,3 +60,36 @@ def test_a_server_that_stays_down_trips_the_breaker_and_says_what_is_missing(run
     assert human.exit_code == 1
     assert "error: the batch was stopped; on the index: none; not uploaded: " in human.stderr
     assert "stopped after 5 consecutive failures against " in human.stderr
+
+
+def test_a_redirected_upload_is_a_failure_with_a_hint_not_a_success(run_cli, proxy: FaultyProxy, built, publish_args):
+    wheel = [f for f in built() if f.suffix == ".whl"]
+    proxy.faults = ["redirect"]
+    result = run_cli(*publish_args(proxy.url, *wheel))
+    assert result.exit_code == 1
+    assert "HTTP 301 Moved Permanently: the server redirected or refused the upload to /simple/" in result.stderr
+    assert "hint: the repository URL must be the index's upload (legacy API) URL" in result.stderr
+    assert proxy.posts_received == 1  # a 3xx is not retried
+
+
+@pytest.mark.parametrize("fault", ["nexus-exists", "artifactory-exists"])
+def test_other_servers_already_exists_answers_are_recognised(run_cli, proxy: FaultyProxy, built, publish_args, fault):
+    wheel = [f for f in built() if f.suffix == ".whl"]
+    proxy.faults = [fault]
+    refused = run_cli(*publish_args(proxy.url, *wheel))
+    assert refused.exit_code == 1
+    assert "hint: pass --skip-existing to skip files the index already has" in refused.stderr
+
+    proxy.faults = [fault]
+    skipped = run_cli(*publish_args(proxy.url, *wheel, "--skip-existing", "--json"))
+    assert skipped.exit_code == 0, skipped.stderr
+    entry = json.loads(skipped.stdout)["files"][0]
+    assert entry["outcome"] == "skipped" and entry["message"].startswith("the server says it already has this file")
+    assert proxy.forwarded_files == []
+
+
+def test_client_errors_are_not_retried(run_cli, proxy: FaultyProxy, built):
+    files = built()
+    result = run_cli("publish", "--repository-url", proxy.url, "-u", "alice", "-p", "wrong-Pa55", *files)
+    assert result.exit_code == 1
+    assert proxy.posts_received == len(files)

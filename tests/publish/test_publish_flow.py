@@ -161,3 +161,20 @@ def test_without_paths_dist_is_published_or_the_current_project_built(run_cli, p
     document = json.loads(from_dist.stdout)
     assert document["built"] == []
     assert [(Path(f["path"]).parent, f["outcome"]) for f in document["files"]] == [(project / "dist", "skipped")]
+
+
+def test_twine_users_ci_variables_keep_working(run_cli, pypiserver, built, monkeypatch):
+    from .servers import USER
+
+    monkeypatch.setenv("TWINE_REPOSITORY_URL", pypiserver.url)
+    monkeypatch.setenv("TWINE_USERNAME", USER)
+    monkeypatch.setenv("TWINE_PASSWORD", PASSWORD)
+    files = built()
+    result = run_cli("publish", *files)
+    assert result.exit_code == 0, result.stderr
+    assert {f.name for f in files} <= set(pypiserver.stored())
+
+    monkeypatch.setenv("MAESTRO_PASSWORD", "maestro-wins-Pa55")  # MAESTRO_* beats TWINE_*
+    again = run_cli("publish", "--skip-existing", *files)
+    assert again.exit_code == 1
+    assert "403" in again.stderr and "maestro-wins-Pa55" not in again.output
