@@ -110,7 +110,10 @@ class StepContext:
     workdir: Path  # the plan's folder, or the step's `cwd`
     env: Mapping[str, str]  # the full environment for processes the step starts
     results_dir: Path  # the run's results folder; attachments go under attachments_dir
-    attachments_dir: Path  # results_dir / "attachments" / <step id>; created by the runner
+    # results_dir / "attachments" / <step id>; the adapter creates it when it writes there
+    # (mkdir(parents=True, exist_ok=True)): most steps attach nothing, and a run of 500 steps
+    # should not make 500 empty folders
+    attachments_dir: Path
     log: TextIO  # the step's log file, opened for appending text
     output_file: Path  # $MAESTRO_OUTPUT: KEY=VALUE lines become the step's outputs
     attempt: int = 1

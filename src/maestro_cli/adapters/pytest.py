@@ -69,6 +69,7 @@ class PytestAdapter:
 
 def run_pytest(python: str, args: Sequence[str], step: StepSpec, context: StepContext) -> StepResult:
     """``python -m pytest ARGS --junitxml=...`` for one attempt; cases and a one-line message."""
+    context.attachments_dir.mkdir(parents=True, exist_ok=True)
     junit = context.attachments_dir / f"junit-{context.attempt}.xml"
     junit.unlink(missing_ok=True)
     argv = [python, "-m", "pytest", *args, f"--junitxml={junit}"]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..plan.records import RunReport, StepRun
     from ..plan.run import PreparedPlan
 
+_ALL_ROWS_UP_TO = 40
 _MARKS = {"passed": "ok", "failed": "FAILED", "timed-out": "TIMED OUT", "cancelled": "cancelled", "skipped": "skipped"}
 
 
@@ -37,6 +38,8 @@ def run_plan(
     check: Annotated[bool, typer.Option("--check", help="Validate the plan only.")] = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the plan's JSON Schema.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    # distributed run-plan (issue 8): steps run on `maestro worker`s through Redis
+    queue: Annotated[str | None, typer.Option("--queue", help="Run the steps on `maestro worker`s through this redis:// URL (also: MAESTRO_QUEUE).")] = None,
 ) -> int:
     """Run a test plan: steps in dependency order, in parallel, each through its adapter.
 
@@ -62,6 +65,7 @@ def run_plan(
         variables=_variables(var or []),
         selection=Selection(only or [], skip or [], only_tags or []),
         require_secrets=not (check or dry_run),
+        cache_dir=state.settings().cache_dir,
     )
     for warning in prepared.warnings:
         console.warning(warning)
@@ -69,7 +73,9 @@ def run_plan(
         return _show_check(console, prepared)
     if dry_run:
         return _show_levels(console, prepared)
-    settings = state.settings(jobs=jobs)
+    settings = state.settings(jobs=jobs, queue=queue)
+    if settings["queue"]:  # distributed run-plan (issue 8): same arguments, same report
+        from ..queue.distributed import execute_on_queue as execute
     base = Path(settings["results-dir"]).expanduser()
     with _Progress(console, len(prepared.selected)) as progress:
         report = execute(
@@ -129,7 +135,9 @@ def _show_report(console: Console, report: RunReport) -> None:
     table = Table(title=f"{report.plan.name}: {report.outcome}", title_justify="left")
     for column in ("step", "outcome", "attempts", "time", "message"):
         table.add_column(column, overflow="fold")
-    for run in report.steps:
+    # a long plan lists only what did not pass: 500 green rows would hide the one red
+    shown = [run for run in report.steps if run.selected and (len(report.steps) <= _ALL_ROWS_UP_TO or run.outcome != "passed")]
+    for run in shown:
         if run.selected:
             result = run.result
             duration = f"{result.duration:.1f}s" if result and run.attempts else ""

@@ -52,15 +52,15 @@ class LocalExecutor:
     def __init__(self, registry: Registry, settings: Mapping[str, Any] | None = None) -> None:
         self.registry = registry
         self.settings = dict(settings or {})
+        self._made: set[Path] = set()
+        self._environ = dict(os.environ)  # copied once: os.environ decodes every value on each read
 
     def execute(self, request: AttemptRequest) -> StepResult:
         step = request.step
         started = time.monotonic()
-        attachments = request.results_dir / "attachments" / step.id
-        attachments.mkdir(parents=True, exist_ok=True)
-        output_file = attachments / f".outputs-{request.attempt}"
-        output_file.write_text("")
-        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dir(request.log_path.parent)
+        # beside the log, and not created here: a step that writes no output costs no file
+        output_file = request.log_path.parent / f".{step.id}.outputs-{request.attempt}"
         with open(request.log_path, "a", encoding="utf-8") as raw_log:
             log = ScrubbedLog(raw_log)
             log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
@@ -69,7 +69,7 @@ class LocalExecutor:
                 workdir=request.workdir,
                 env=self._environment(request, output_file),
                 results_dir=request.results_dir,
-                attachments_dir=attachments,
+                attachments_dir=request.results_dir / "attachments" / step.id,
                 log=log,
                 output_file=output_file,
                 attempt=request.attempt,
@@ -84,18 +84,23 @@ class LocalExecutor:
                 result = StepResult("failed", message=f"adapter '{step.adapter}' failed: {type(exc).__name__}: {exc}")
             if result.outcome == "failed" and request.cancel.is_set():
                 result.outcome = "cancelled"
-        result.outputs = {**read_outputs(output_file), **result.outputs}
-        output_file.unlink(missing_ok=True)
-        if not any(attachments.iterdir()):
-            attachments.rmdir()
+        outputs = read_outputs(output_file)
+        if outputs is not None:
+            output_file.unlink(missing_ok=True)
+            result.outputs = {**outputs, **result.outputs}
         if not result.duration:
             result.duration = time.monotonic() - started
         return result
 
-    @staticmethod
-    def _environment(request: AttemptRequest, output_file: Path) -> dict[str, str]:
+    def _make_dir(self, folder: Path) -> None:
+        """mkdir once per folder and executor: a plan of 500 steps should not cost 500 system calls."""
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+
+    def _environment(self, request: AttemptRequest, output_file: Path) -> dict[str, str]:
         return {
-            **os.environ,
+            **self._environ,
             **request.step.env,
             "MAESTRO_OUTPUT": str(output_file),
             "MAESTRO_STEP_ID": request.step.id,
@@ -121,13 +126,13 @@ class ScrubbedLog(io.TextIOBase):
         return True
 
 
-def read_outputs(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines a step wrote to ``$MAESTRO_OUTPUT``; later lines win, others are ignored."""
+def read_outputs(path: Path) -> dict[str, str] | None:
+    """``KEY=VALUE`` lines a step wrote to ``$MAESTRO_OUTPUT`` (later lines win); None: no file."""
     outputs: dict[str, str] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return outputs
+        return None
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip():

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from jinja2 import nodes
 
 TEMPLATE_START = "${{"
+# The conditions most steps have; the scheduler evaluates them without jinja.
+STATUS_CONDITIONS = ("success()", "failure()", "always()", "cancelled()")
 
 
 class Deferred(str):
@@ -112,6 +114,16 @@ def render_value(value: Any, context: Mapping[str, Any], *, only_deferred: bool 
     return value
 
 
+def has_deferred(value: Any) -> bool:
+    if isinstance(value, Deferred):
+        return True
+    if isinstance(value, list):
+        return any(has_deferred(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_deferred(item) for item in value.values())
+    return False
+
+
 def condition_expression(condition: str | bool) -> str:
     """An ``if:`` as a bare expression: ``${{ failure() }}`` and ``failure()`` mean the same."""
     if isinstance(condition, bool):
@@ -145,4 +157,6 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
 
 def condition_references(expression: str) -> set[str]:
     """The step ids an ``if:`` expression reads."""
+    if expression in STATUS_CONDITIONS:
+        return set()
     return step_references(f"{TEMPLATE_START} {expression} }}}}")

@@ -50,18 +50,21 @@ def load_plan(
     variables: Mapping[str, str] | None = None,
     require_secrets: bool = True,
     environ: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> Plan:
     """Load, expand and check a plan; raises PlanError listing every problem.
 
     ``require_secrets=False`` lets ``--check`` and ``--dry-run`` work where the secrets are not set.
+    ``cache_dir`` remembers documents that passed the JSON Schemas (see :func:`schema.problems`).
     """
+    verdicts = cache_dir / "plan-schema-verdicts" if cache_dir is not None else None
     env_in = dict(os.environ if environ is None else environ)
     source = load(path, shown_as=str(path))
     problems = _Problems(source)
     data = source.data
     if not isinstance(data, dict):
         raise PlanError([f"{source.location(())}: a plan is a mapping with `version:` and `steps:`"])
-    for found in schema.problems(data, schema.plan_schema()):
+    for found in schema.problems(data, schema.plan_schema(), verdicts=verdicts):
         problems.add(found.path, found.message, key=found.key is not None, at=found.key)
 
     secrets = _secrets(data, env_in, require_secrets, problems)
@@ -86,7 +89,7 @@ def load_plan(
         steps=[step for step, _ in builder.steps],
     )
     _check_graph(plan, builder, problems)
-    _check_adapters(builder, registry, problems)
+    _check_adapters(builder, registry, problems, verdicts)
     problems.raise_if_any(list(source.problems))
     return plan
 
@@ -198,10 +201,11 @@ class _StepBuilder:
         else:
             self.first_seen[step_id] = location
         condition = expressions.condition_expression(raw.get("if", "success()"))
-        try:
-            expressions.compile_condition(condition)
-        except TemplateError as exc:
-            self.problems.add((*path, "if"), str(exc))
+        if condition not in expressions.STATUS_CONDITIONS:
+            try:
+                expressions.compile_condition(condition)
+            except TemplateError as exc:
+                self.problems.add((*path, "if"), str(exc))
         timeout = raw.get("timeout", self.defaults.get("timeout", DEFAULT_TIMEOUT))
         run = field("run")
         step = Step(
@@ -277,7 +281,7 @@ def _templates_of(step: Step) -> list[tuple[str, str]]:
     return found
 
 
-def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems) -> None:
+def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems, verdicts: Path | None) -> None:
     for step, index in builder.steps:
         path: YamlPath = ("steps", index)
         info = registry.adapters.get(step.adapter)
@@ -286,7 +290,7 @@ def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Proble
             problems.add(at, f"unknown adapter '{step.adapter}'{did_you_mean(step.adapter, registry.adapters)}")
             continue
         adapter = info.adapter
-        for found in schema.problems(step.options, adapter.options_schema):
+        for found in schema.problems(step.options, adapter.options_schema, verdicts=verdicts):
             if not _is_deferred_at(step.options, found.path):
                 at = (*path, "with", *found.key) if found.key is not None else None
                 problems.add((*path, "with", *found.path), found.message, key=at is not None, at=at)

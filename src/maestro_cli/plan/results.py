@@ -48,10 +48,22 @@ def write_results(report: RunReport) -> list[Path]:
     folder = report.results_dir
     results = folder / RESULTS_JSON
     junit = folder / JUNIT_XML
+    _remove_empty_attachment_dirs(folder / "attachments")
     # outputs and messages come from the steps, which may print a secret: scrub as the logs are
     atomic_write_text(results, redaction.scrub(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n")
     atomic_write_text(junit, redaction.scrub(junit_xml(report)))
     return [results, junit]
+
+
+def _remove_empty_attachment_dirs(attachments: Path) -> None:
+    """The runner makes a folder per step for attachments; most steps leave theirs empty."""
+    if not attachments.is_dir():
+        return
+    for folder in attachments.iterdir():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if not any(attachments.iterdir()):
+        attachments.rmdir()
 
 
 def junit_xml(report: RunReport) -> str:

@@ -49,11 +49,12 @@ def prepare(
     variables: Mapping[str, str] | None = None,
     selection: Selection | None = None,
     require_secrets: bool = True,
+    cache_dir: Path | None = None,
 ) -> PreparedPlan:
     if not plan_file.is_file():
         raise UsageError(f"no plan file at {plan_file}", hint="maestro run-plan PLAN.yaml")
     registry = load_registry()
-    plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets)
+    plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets, cache_dir=cache_dir)
     return PreparedPlan(plan, select(plan, selection or Selection()), registry, list(registry.problems))
 
 

@@ -13,9 +13,9 @@ condition still holds, so ``if: always()`` clean-ups run; Ctrl-C starts nothing 
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,62 +64,97 @@ class Scheduler:
         self.interrupted = False
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self._base_context = plan.template_context()
+        # readiness by counting: each finished step readies its dependents in O(their number)
+        self._waiting = {step.id: len(set(step.needs)) for step in plan.steps}
+        self._dependents: dict[str, list[str]] = {step.id: [] for step in plan.steps}
+        for step in plan.steps:
+            for need in set(step.needs):
+                self._dependents[need].append(step.id)
+        self._ready_queue = collections.deque(run for run in self.runs.values() if not run.step.needs)
+        self._active = 0  # steps being taken by workers
+        self._state = threading.Condition()
         users = {name: {s.id for s in plan.steps if name in s.services and s.id in options.selected} for name in plan.services}
         self.services = Services(plan.services, users, options.results_dir / "logs", self.stopping)
 
     def run(self) -> RunReport:
+        (self.options.results_dir / "logs").mkdir(parents=True, exist_ok=True)
         report = RunReport(self.plan, self.options.run_id, self.options.results_dir, list(self.runs.values()), started=now())
         for run in self.runs.values():
             if not run.selected:
                 run.result = StepResult("skipped", message="not selected")
-        pool = ThreadPoolExecutor(max_workers=max(self.options.jobs, 1), thread_name_prefix="step")
-        running: dict[Future[None], StepRun] = {}
+                self._settle(run)
+        workers = [threading.Thread(target=self._work, name=f"step-{n}") for n in range(max(self.options.jobs, 1))]
+        for worker in workers:
+            worker.start()
         try:
-            self._loop(pool, running)
+            self._join(workers)
         except KeyboardInterrupt:
-            self._interrupt(running)
+            self._interrupt(workers)
         finally:
-            pool.shutdown(wait=False)
             self.services.stop_all()
         report.interrupted = self.interrupted
         report.finished = now()
         return report
 
-    # -- the main loop: decide, submit, wait ---------------------------------------------------
-    def _loop(self, pool: ThreadPoolExecutor, running: dict[Future[None], StepRun]) -> None:
+    # -- workers take ready steps themselves: no round trip through the main thread per step --------
+    def _work(self) -> None:
         while True:
-            ready = self._ready(running)
-            while ready:  # a step not run finishes at once, and may make its dependents ready
-                for run in ready:
-                    if self._should_run(run):
-                        run.started = now()
-                        self.listener("started", run)
-                        running[pool.submit(self._execute, run)] = run
-                    else:
-                        self._finish(run, self._not_run(run))
-                ready = self._ready(running)
-            if not running:
-                return
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in finished:
-                run = running.pop(future)
-                future.result()  # _execute never raises; re-raise a scheduler bug here
-                if self.options.fail_fast and run.fails_run:
-                    self._stop_all_running()
+            with self._state:
+                while not self._ready_queue and self._active:
+                    self._state.wait()
+                if not self._ready_queue:  # nothing ready and nothing running: the graph is done
+                    self._state.notify_all()
+                    return
+                run = self._ready_queue.popleft()
+                self._active += 1
+            try:
+                self._take(run)
+            finally:
+                with self._state:
+                    self._active -= 1
+                    self._state.notify_all()
 
-    def _ready(self, running: dict[Future[None], StepRun]) -> list[StepRun]:
-        active = {run.id for run in running.values()}
-        return [
-            run
-            for run in self.runs.values()
-            if not run.done and run.id not in active and all(self.runs[need].done for need in run.step.needs)
-        ]
+    def _take(self, run: StepRun) -> None:
+        if run.done:
+            return
+        if not self._should_run(run):
+            self._finish(run, self._not_run(run))
+            return
+        run.started = now()
+        self.listener("started", run)
+        try:
+            result = self._attempts(run)
+        except Exception as exc:  # a bug must end this step, not hang the run
+            result = StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}")
+        self._finish(run, result)
+        if self.options.fail_fast and run.fails_run:
+            self._stop_all_running()
+
+    def _settle(self, run: StepRun) -> None:
+        """A step is done: the dependents whose needs are now all done become ready."""
+        with self._state:
+            for dependent in self._dependents[run.id]:
+                self._waiting[dependent] -= 1
+                if self._waiting[dependent] == 0:
+                    self._ready_queue.append(self.runs[dependent])
+            self._state.notify_all()
+
+    @staticmethod
+    def _join(workers: list[threading.Thread]) -> None:
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(timeout=0.5)  # a timeout keeps the main thread open to Ctrl-C
 
     def _should_run(self, run: StepRun) -> bool:
         if self.interrupted:
             return False
+        functions = self._condition_functions(run)
+        condition = run.step.condition
+        if condition in expressions.STATUS_CONDITIONS:  # the common case needs no jinja
+            return functions[condition[:-2]]()
         try:
-            return expressions.evaluate(run.step.condition, self._condition_context(run))
+            return expressions.evaluate(condition, {**self._template_context(run), **functions})
         except expressions.TemplateError as exc:
             run.result = StepResult("failed", message=f"if: {exc}")
             return False
@@ -127,6 +162,8 @@ class Scheduler:
     def _not_run(self, run: StepRun) -> StepResult:
         if run.result is not None:  # the condition itself failed to evaluate
             return run.result
+        if self.interrupted:
+            return StepResult("cancelled", message="cancelled: interrupted")
         if self.stopping.is_set():
             return StepResult("cancelled", message="cancelled: the run is stopping")
         failed = [a for a in self._needs_in_order(run) if not self.runs[a].ok_for_dependents]
@@ -143,6 +180,7 @@ class Scheduler:
         if run.started is None:
             run.started = run.finished
         self.services.release(run.id)
+        self._settle(run)
         self.listener("finished", run)
 
     # -- templates -------------------------------------------------------------------------------
@@ -152,13 +190,12 @@ class Scheduler:
             for step_id, other in self.runs.items()
             if other.done
         }
-        return {**self.plan.template_context(), "matrix": run.step.matrix, "steps": steps}
+        return {**self._base_context, "matrix": run.step.matrix, "steps": steps}
 
-    def _condition_context(self, run: StepRun) -> dict[str, Any]:
+    def _condition_functions(self, run: StepRun) -> dict[str, Callable[[], bool]]:
         needed = [self.runs[a] for a in self.ancestors[run.id]]
         stopping = self.stopping.is_set()
         return {
-            **self._template_context(run),
             "success": lambda: not stopping and all(n.ok_for_dependents for n in needed),
             "failure": lambda: any(n.outcome in FAILING and not n.ok_for_dependents for n in needed),
             "cancelled": lambda: stopping,
@@ -167,9 +204,13 @@ class Scheduler:
 
     def _spec(self, run: StepRun) -> StepSpec:
         step = run.step
-        context = self._template_context(run)
+        context: dict[str, Any] | None = None
 
         def rendered(value: Any) -> Any:
+            nonlocal context
+            if not expressions.has_deferred(value):
+                return value
+            context = context or self._template_context(run)
             return expressions.render_value(value, context, only_deferred=True)
 
         cwd = rendered(step.cwd)
@@ -183,48 +224,46 @@ class Scheduler:
             timeout=step.timeout,
         )
 
-    # -- one step, in a pool thread ----------------------------------------------------------------
-    def _execute(self, run: StepRun) -> None:
-        try:
-            result = self._attempts(run)
-        except Exception as exc:  # a bug must end this step, not hang the run
-            result = StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}")
-        self._finish(run, result)
-
+    # -- one step, in a worker thread ----------------------------------------------------------------
     def _attempts(self, run: StepRun) -> StepResult:
         step = run.step
         log_path = self.options.results_dir / run.log
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             spec = self._spec(run)
         except expressions.TemplateError as exc:
             return self._record_failure(run, log_path, str(exc))
-        try:
-            with open(log_path, "a", encoding="utf-8") as log:
-                self.services.acquire(step.services, log)
-        except ServiceError as exc:
-            return self._record_failure(run, log_path, str(exc))
+        if step.services:
+            try:
+                with open(log_path, "a", encoding="utf-8") as log:
+                    self.services.acquire(step.services, log)
+            except ServiceError as exc:
+                return self._record_failure(run, log_path, str(exc))
         cancel = threading.Event()
         with self._lock:
             self._cancels[run.id] = cancel
             if self.interrupted or (self.stopping.is_set() and step.condition == "success()"):
                 cancel.set()
-        policy = resilience.RetryPolicy(
-            retries=step.retries,
-            backoff=self.options.retry_policy.backoff,
-            backoff_max=self.options.retry_policy.backoff_max,
-            jitter=self.options.retry_policy.jitter,
-        )
+        def attempt(number: int) -> StepResult:
+            if cancel.is_set():  # stopped while waiting for a thread or a retry
+                return StepResult("cancelled", message="cancelled before it started" if number == 1 else "cancelled before a retry")
+            result = self._one_attempt(run, spec, number, log_path, cancel)
+            if result.outcome in ("failed", "timed-out") and number <= step.retries and not cancel.is_set():
+                raise _AttemptFailed(result)
+            return result
+
         try:
-            for attempt in resilience.attempts(policy, retry_on=(_AttemptFailed,), on_retry=lambda *_: self.listener("retrying", run), sleep=cancel.wait):
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    if cancel.is_set():  # stopped while waiting for a thread or a retry
-                        return StepResult("cancelled", message="cancelled before it started" if number == 1 else "cancelled before a retry")
-                    result = self._one_attempt(run, spec, number, log_path, cancel)
-                    if result.outcome in ("failed", "timed-out") and not cancel.is_set():
-                        raise _AttemptFailed(result)
-                    return result
+            if not step.retries:
+                return attempt(1)
+            policy = resilience.RetryPolicy(
+                retries=step.retries,
+                backoff=self.options.retry_policy.backoff,
+                backoff_max=self.options.retry_policy.backoff_max,
+                jitter=self.options.retry_policy.jitter,
+            )
+            retrying = resilience.attempts(policy, retry_on=(_AttemptFailed,), on_retry=lambda *_: self.listener("retrying", run), sleep=cancel.wait)
+            for manager in retrying:
+                with manager:
+                    return attempt(manager.retry_state.attempt_number)
         except _AttemptFailed as exc:
             return exc.result
         finally:
@@ -257,17 +296,16 @@ class Scheduler:
             for cancel in self._cancels.values():
                 cancel.set()
 
-    def _interrupt(self, running: dict[Future[None], StepRun]) -> None:
+    def _interrupt(self, workers: list[threading.Thread]) -> None:
         """Ctrl-C: cancel what runs, wait for it to stop, record what never started as cancelled."""
         self.interrupted = True
         self._stop_all_running()
-        while running:
+        while True:
             try:
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                self._join(workers)
+                break
             except KeyboardInterrupt:  # a second Ctrl-C: the groups are already being stopped
                 continue
-            for future in finished:
-                running.pop(future)
         for run in self.runs.values():
             if not run.done:
                 run.result = StepResult("cancelled", message="cancelled: interrupted")

@@ -7,6 +7,7 @@ column of the offending key or value: ``steps[1]: unknown key 'neds' (did you me
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -56,12 +57,29 @@ class SchemaProblem(NamedTuple):
     key: YamlPath | None = None  # the offending key, when the problem is a key rather than a value
 
 
-def problems(instance: Any, schema: Mapping[str, Any]) -> Iterator[SchemaProblem]:
-    """Every violation of ``schema`` in ``instance``, in words."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
-    for error in errors:
-        yield from _explain(error)
+def problems(instance: Any, schema: Mapping[str, Any], *, verdicts: Path | None = None) -> list[SchemaProblem]:
+    """Every violation of ``schema`` in ``instance``, in words.
+
+    ``verdicts`` is a cache folder of documents already found valid, by the sha256 of schema and
+    document: a plan that has not changed since its last run skips jsonschema, whose import alone
+    costs more than a no-op step.
+    """
+    schema_text = json.dumps(schema, sort_keys=True)
+    marker = None
+    if verdicts is not None:
+        digest = hashlib.sha256((schema_text + json.dumps(instance, sort_keys=True, default=str)).encode()).hexdigest()
+        marker = verdicts / digest
+        if marker.exists():
+            return []
+    errors = sorted(_validator(schema_text).iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+    found = [problem for error in errors for problem in _explain(error)]
+    if marker is not None and not found:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:  # a cache that cannot be written only costs time
+            pass
+    return found
 
 
 def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
