@@ -41,7 +41,12 @@ class AttemptFolder:
         if key == self.pending_key or (self.failed and key in self.failed):
             self.add(Case(suite, classname, name, "passed", time))
             return
-        self._commit()
+        pending = self.pending_key
+        if pending is not None and self.pending is None and self.tally.spool is None:
+            self.count += 1  # _commit of a plain pass, inlined: this line runs for most cases
+            self.tally.add_pass(pending[0], pending[1], pending[2], self.pending_time)
+        else:
+            self._commit()
         self.pending_key, self.pending_time = key, time
 
     def add(self, case: Case) -> None:

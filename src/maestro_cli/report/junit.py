@@ -49,12 +49,7 @@ def read_junit(path: Path, tally: Tally) -> InputInfo:
     try:
         with open(path, "rb") as stream:
             head = stream.read(CHUNK)
-            if _SAFE_PROLOG.match(head):
-                events = _c_events(stream, head)
-            else:
-                stream.seek(0)
-                events = _defused_events(stream)
-            _walk(events, path.stem, folder)
+            _walk(_batches(stream, head, _SAFE_PROLOG.match(head) is not None), path.stem, folder)
     except _NotJUnit as exc:
         info.format, info.ok = "unknown", False
         tally.problems.append(Problem(str(path), f"not a JUnit report: the root element is <{exc.root}>"))
@@ -104,69 +99,82 @@ def _doctype_line(path: Path) -> int | None:
     return head.count(b"\n", 0, found) + 1 if found >= 0 else None
 
 
-def _c_events(stream: Any, head: bytes) -> Iterator[tuple[str, ET.Element]]:
-    parser = ET.XMLPullParser(events=("start", "end"))
+def _batches(stream: Any, head: bytes, safe_prolog: bool) -> Iterator[list[tuple[str, ET.Element]]]:
+    """The parse events of each chunk of the file, as one list per chunk.
+
+    The parser appends events straight into a list through ``_setevents``, the hook that
+    ``XMLPullParser`` itself uses (on the C parser and on the pure-Python one that defusedxml
+    extends): reading the list is cheaper than ``read_events``' generator step per event.
+    """
+    if safe_prolog:
+        parser: Any = ET.XMLParser()
+    else:
+        from defusedxml.ElementTree import DefusedXMLParser
+
+        parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    events: list[tuple[str, ET.Element]] = []
+    parser._setevents(events, ("start", "end"))
     chunk = head
-    while chunk:
-        parser.feed(chunk)
-        yield from parser.read_events()
-        chunk = stream.read(CHUNK)
-    parser.close()
-    yield from parser.read_events()
+    try:
+        while chunk:
+            parser.feed(chunk)
+            yield events
+            events.clear()
+            chunk = stream.read(CHUNK)
+        parser.close()
+    except Exception:
+        yield events  # what was read before a fault still counts
+        raise
+    yield events
 
 
-def _defused_events(stream: Any) -> Iterator[tuple[str, ET.Element]]:
-    from defusedxml.ElementTree import iterparse
-
-    return iterparse(stream, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-
-
-def _walk(events: Iterator[tuple[str, ET.Element]], default_suite: str, folder: AttemptFolder) -> None:
+def _walk(batches: Iterator[list[tuple[str, ET.Element]]], default_suite: str, folder: AttemptFolder) -> None:
     """Read cases as their end tags arrive, dropping each element once it is read."""
-    event, root = next(events)
-    if root.tag not in ROOTS:
-        raise _NotJUnit(root.tag)
-    # open <testsuites>/<testsuite> elements, innermost last, with their names and files
-    stack: list[tuple[ET.Element, str, str | None]] = []
-    container, suite, suite_file = root, root.get("name") or default_suite, root.get("file")
-    add, add_pass = folder.add, folder.add_pass
-    for event, element in events:
-        tag = element.tag
-        if event == "end":
-            if tag == "testcase":
-                attributes = element.attrib
-                if "status" not in attributes and (not len(element) or _only_output(element)):
-                    time = attributes.get("time")
-                    add_pass(
-                        suite,
-                        attributes.get("classname") or attributes.get("class") or "",
-                        attributes.get("name") or "(unnamed)",
-                        _seconds(time) if time else 0.0,
-                    )
-                else:
-                    add(_case(element, suite, suite_file))
-                del container[:]
-            elif tag == "testsuite" and stack:
+    container: ET.Element | None = None  # the innermost open <testsuites>/<testsuite>
+    suite, suite_file = default_suite, None
+    stack: list[tuple[ET.Element, str, str | None]] = []  # the ones around it
+    add, add_pass, output_tags = folder.add, folder.add_pass, _OUTPUT_TAGS
+    for batch in batches:
+        for event, element in batch:
+            tag = element.tag
+            if event == "end":
+                if tag == "testcase":
+                    attributes = element.attrib
+                    children = len(element)
+                    if "status" not in attributes and (
+                        not children or (element[0].tag in output_tags and (children == 1 or _only_output(element)))
+                    ):
+                        time = attributes.get("time")
+                        try:
+                            seconds = float(time) if time else 0.0
+                        except ValueError:
+                            seconds = parse_time(time)  # type: ignore[arg-type]
+                        add_pass(
+                            suite,
+                            attributes.get("classname") or attributes.get("class") or "",
+                            attributes.get("name") or "(unnamed)",
+                            seconds if seconds >= 0 else 0.0,
+                        )
+                    else:
+                        add(_case(element, suite, suite_file))
+                    del container[:]  # type: ignore[index]
+                elif tag == "testsuite" and stack:
+                    folder.end_group()
+                    container, suite, suite_file = stack.pop()
+                    del container[:]
+            elif container is None:  # the root element
+                if tag not in ROOTS:
+                    raise _NotJUnit(tag)
+                container, suite, suite_file = element, element.get("name") or default_suite, element.get("file")
+            elif tag == "testsuite":
                 folder.end_group()
-                container, suite, suite_file = stack.pop()
-                del container[:]
-        elif tag == "testsuite":
-            folder.end_group()
-            stack.append((container, suite, suite_file))
-            container, suite, suite_file = element, element.get("name") or suite, element.get("file") or suite_file
+                stack.append((container, suite, suite_file))
+                container, suite, suite_file = element, element.get("name") or suite, element.get("file") or suite_file
 
 
 def _only_output(element: ET.Element) -> bool:
     """Whether a case's children are only its output: then it is a plain pass."""
     return all(child.tag in _OUTPUT_TAGS for child in element)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        return parse_time(text)
-    return value if value >= 0 else 0.0
 
 
 def _case(element: ET.Element, suite: str, suite_file: str | None) -> Case:
@@ -176,7 +184,7 @@ def _case(element: ET.Element, suite: str, suite_file: str | None) -> Case:
         suite=suite,
         classname=attributes.get("classname") or attributes.get("class") or "",
         name=attributes.get("name") or "(unnamed)",
-        time=_seconds(time) if time else 0.0,
+        time=parse_time(time) if time else 0.0,
     )
     _details(element, case, suite_file)
     return case
@@ -234,6 +242,12 @@ def _stack_trace(element: ET.Element) -> str | None:
 
 def parse_time(text: str) -> float:
     """Seconds from a time attribute, in any locale (Surefire writes ``2,120.532`` or ``2.120,532``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        return value if value >= 0 else 0.0
     text = text.strip().rstrip("s")
     if "," in text and "." in text:
         grouping = "," if text.rfind(",") < text.rfind(".") else "."
