@@ -62,7 +62,7 @@ class _Waiting:
     request: AttemptRequest
     done: threading.Event = field(default_factory=threading.Event)
     result: StepResult | None = None
-    delivery: str | None = None  # the job entry the worker that reports now is running
+    delivery: tuple[str, str] | None = None  # (worker, job entry) of the run reporting now
     worker: str | None = None
     deadline: float | None = None  # monotonic: the step's timeout from queueing, then from the start
 
@@ -118,7 +118,6 @@ class QueueExecutor:
         self._waiting: dict[AttemptKey, _Waiting] = {}
         self._finished: set[AttemptKey] = set()
         self._stop = threading.Event()
-        self._reader: threading.Thread | None = None
 
     # -- lifetime ------------------------------------------------------------------------------
     def __enter__(self) -> QueueExecutor:
@@ -126,15 +125,12 @@ class QueueExecutor:
         with talking_to(self.queue):
             open_run(self.client, self.run_id)
             errors_from = _last_id(self.client, ERRORS_STREAM)
-        self._reader = threading.Thread(target=self._follow, args=(errors_from,), name="maestro-queue-reader", daemon=True)
-        self._reader.start()
+        threading.Thread(target=self._follow, args=(errors_from,), name="maestro-queue-reader", daemon=True).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         """Mark the run finished (workers skip its leftover jobs) and let its keys expire."""
-        self._stop.set()
-        if self._reader is not None:
-            self._reader.join()
+        self._stop.set()  # the reader sees it within one blocking read; nothing waits for that
         if self.client is None or self.lost is not None:
             return
         try:
@@ -257,7 +253,7 @@ class QueueExecutor:
 
     def _follow_delivery(self, waiting: _Waiting, report: Mapping[str, Any]) -> None:
         """A new delivery (the job taken over by another worker) restarts the attempt's clock."""
-        delivery = report.get("delivery")
+        delivery = (str(report.get("worker")), str(report.get("delivery")))  # a reclaimed job keeps its entry id
         if delivery == waiting.delivery:
             return
         if waiting.delivery is not None:
