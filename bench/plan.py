@@ -3,8 +3,8 @@
 Both sides run the same command per step (`bash --noprofile --norc -eo pipefail -c true`, as the
 shell adapter does); maestro adds validation, templating, a process group, a log and a results
 folder per step. Prints a Markdown table: median wall time of N runs each (maestro's start-up
-included), and the ratios. Targets: 500 no-ops ≤ 1.5× xargs -P2; 20 × sleep 0.5 with --jobs 10
-≤ 1.3 s wall.
+included), maestro's own run time (results.json `started` to `finished`, start-up excluded), and
+the ratios. Targets: 500 no-ops ≤ 1.5× xargs -P2; 20 × sleep 0.5 with --jobs 10 ≤ 1.3 s wall.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def run_seconds(results: Path) -> float:
+    """The run itself, from results.json: what is left when start-up and the summary are taken out."""
+    from datetime import datetime
+
+    document = json.loads((results / "results.json").read_text())
+    return (datetime.fromisoformat(document["finished"]) - datetime.fromisoformat(document["started"])).total_seconds()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
@@ -47,19 +55,31 @@ def main() -> int:
         noop = plan(folder, "noop", "true", 500)
         sleeps = plan(folder, "sleeps", "sleep 0.5", 20)
         xargs = ["xargs", "-P2", "-I{}", *SHELL, "{}"]
-        samples: dict[str, list[float]] = {"maestro": [], "xargs": [], "sleeps": []}
+        samples: dict[str, list[float]] = {"maestro": [], "xargs": [], "sleeps": [], "maestro-run": [], "sleeps-run": [], "check": []}
         for run in range(args.runs):  # interleaved, so that a busy moment hurts both sides alike
             samples["xargs"].append(wall(xargs, cwd=folder, stdin="true\n" * 500))
             samples["maestro"].append(wall([str(MAESTRO), "-q", "run-plan", str(noop), "--jobs", "2", "--results", f"noop-{run}"], cwd=folder))
             samples["sleeps"].append(wall([str(MAESTRO), "-q", "run-plan", str(sleeps), "--jobs", "10", "--results", f"sleeps-{run}"], cwd=folder))
+            samples["check"].append(wall([str(MAESTRO), "-q", "run-plan", str(sleeps), "--check"], cwd=folder))
+            samples["maestro-run"].append(run_seconds(folder / f"noop-{run}"))
+            samples["sleeps-run"].append(run_seconds(folder / f"sleeps-{run}"))
     ours, theirs, sleeping = median(samples["maestro"]), median(samples["xargs"]), median(samples["sleeps"])
+    ours_run, sleeping_run, start_up = median(samples["maestro-run"]), median(samples["sleeps-run"]), median(samples["check"])
     print(f"### run-plan overhead (median of {args.runs} runs, wall time including start-up)\n")
-    print("| workload | maestro run-plan | competitor | ratio | target |")
-    print("| --- | ---: | ---: | ---: | --- |")
-    print(f"| 500 no-op steps, 2 at a time | {ours:.2f} s | xargs -P2: {theirs:.2f} s | {ours / theirs:.2f}× | ≤ 1.5× |")
-    print(f"| 20 × `sleep 0.5`, 10 at a time | {sleeping:.2f} s | ideal: 1.00 s | {sleeping:.2f}× | ≤ 1.3 s |")
-    met = ours / theirs <= 1.5 and sleeping <= 1.3
-    print(f"\nTargets: {'met' if met else 'MISSED'}.")
+    print("| workload | maestro run-plan | of which the run itself | competitor | ratio (whole / run) | target |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    print(
+        f"| 500 no-op steps, 2 at a time | {ours:.2f} s | {ours_run:.2f} s | xargs -P2: {theirs:.2f} s "
+        f"| {ours / theirs:.2f}× / {ours_run / theirs:.2f}× | ≤ 1.5× |"
+    )
+    print(
+        f"| 20 × `sleep 0.5`, 10 at a time | {sleeping:.2f} s | {sleeping_run:.2f} s | ideal: 1.00 s "
+        f"| {sleeping:.2f}× / {sleeping_run:.2f}× | ≤ 1.3 s |"
+    )
+    print(f"\nStart-up and validation alone (`maestro run-plan --check` on the sleep plan): {start_up:.2f} s.")
+    whole = ours / theirs <= 1.5 and sleeping <= 1.3
+    run_only = ours_run / theirs <= 1.5 and sleeping_run <= 1.3
+    print(f"Targets with start-up: {'met' if whole else 'MISSED'}; for the run itself: {'met' if run_only else 'MISSED'}.")
     return 0
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import resilience
 from ..adapters.base import StepResult, StepSpec
 from . import expressions, graph
 from .executor import AttemptExecutor, AttemptRequest
@@ -30,7 +29,10 @@ from .services import ServiceError, Services
 
 # Backoff between retries of a step: 1 s, then 2 s, 4 s ... up to 30 s, with a little jitter so
 # that parallel retries against one flaky service do not arrive together.
-RETRY_POLICY = resilience.RetryPolicy(retries=0, backoff=1.0, backoff_max=30.0, jitter=0.25)
+# (resilience is imported only when a step retries: its email.utils import costs a no-op step's time)
+RETRY_BACKOFF = 1.0
+RETRY_BACKOFF_MAX = 30.0
+RETRY_JITTER = 0.25
 
 # (event, step run): "started", "retrying" and "finished", called from scheduler threads.
 Listener = Callable[[str, StepRun], None]
@@ -43,7 +45,7 @@ class RunOptions:
     results_dir: Path
     run_id: str
     fail_fast: bool = False
-    retry_policy: resilience.RetryPolicy = RETRY_POLICY
+    retry_backoff: float = RETRY_BACKOFF  # seconds before the first retry; doubles for each next one
 
 
 class _AttemptFailed(Exception):
@@ -254,11 +256,10 @@ class Scheduler:
         try:
             if not step.retries:
                 return attempt(1)
+            from .. import resilience
+
             policy = resilience.RetryPolicy(
-                retries=step.retries,
-                backoff=self.options.retry_policy.backoff,
-                backoff_max=self.options.retry_policy.backoff_max,
-                jitter=self.options.retry_policy.jitter,
+                retries=step.retries, backoff=self.options.retry_backoff, backoff_max=RETRY_BACKOFF_MAX, jitter=RETRY_JITTER
             )
             retrying = resilience.attempts(policy, retry_on=(_AttemptFailed,), on_retry=lambda *_: self.listener("retrying", run), sleep=cancel.wait)
             for manager in retrying:
