@@ -2,22 +2,22 @@
 
     .venv/bin/python bench/publish.py [--repeat N]
 
-Rows, side by side with ratios (competitor time / maestro time, so > 1 means maestro is faster):
+Rows, side by side with ratios (competitor / maestro, so above 1 means maestro is faster):
 
 * build one poetry-core project (sdist + wheel): ``maestro build`` vs ``python -m build`` (isolated,
-  its default: it installs poetry-core from PyPI into a fresh virtualenv each time) and
-  ``python -m build --no-isolation`` (the fairest comparison of the build itself);
+  its default: it installs poetry-core into a fresh virtualenv each time) and
+  ``python -m build --no-isolation`` (the same backend in the same environment: the build itself);
 * upload 40 files (20 projects, sdist + wheel) to a fresh local pypiserver: ``maestro publish``
   (default --jobs 4, verification on) vs ``twine upload``, direct and through a loopback proxy
   that adds 50 ms to every request (a private index far away). pypiserver runs on paste's thread
   pool, as real indexes serve requests in parallel; the last row uses its default wsgiref server,
-  which serves one request at a time, so parallel uploads cannot help there;
-* peak RSS of the uploading process while it sends a 200 MB wheel (``os.wait4`` gives each child's
-  own max RSS), maestro and twine.
+  which serves one request at a time, so that parallel uploads cannot help there;
+* peak RSS of the uploading process while it sends a 200 MB wheel, maestro and twine.
 
-Every tool runs as a subprocess of this script, the way a user runs it; times are the best
-wall-clock time of ``--repeat`` runs, tools taking turns (uploads go to a fresh server each run):
-on a shared machine the best run is the one least disturbed by others, as with ``timeit``.
+Every tool runs as a subprocess of this script, the way a user runs it. Wall time, CPU time (user +
+system, the child and what it waited for) and max RSS come from ``os.wait4`` for that one child.
+Each figure is the best of ``--repeat`` runs, tools taking turns (uploads go to a fresh server each
+run): on a shared machine the best run is the one least disturbed by others, as with ``timeit``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,76 +46,89 @@ PROJECTS = 20  # x (sdist + wheel) = 40 files
 BIG_FILE_MB = 200
 
 
-def _run(command: Sequence[str]) -> float:
-    """Wall time of one command, which must succeed."""
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    cpu: float
+    rss_mb: float
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    ours: Sample
+    competitor: str
+    theirs: Sample
+
+
+def run(command: Sequence[str]) -> Sample:
+    """One run of a command that must succeed, measured by the kernel for exactly that child."""
     started = time.perf_counter()
-    completed = subprocess.run(list(command), capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"failed ({completed.returncode}): {' '.join(command)}\n{completed.stdout}{completed.stderr}")
-    return elapsed
-
-
-def _rss_of(command: Sequence[str]) -> int:
-    """Max RSS (KiB) of exactly this child: os.wait4 reports the one process it reaps."""
     process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode() if process.stderr else ''}")
-    return int(usage.ru_maxrss)
+        raise SystemExit(f"failed: {' '.join(command)}\n{errors[-3000:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def _best(repeat: int, once: Callable[[], float]) -> float:
-    return min(once() for _ in range(repeat))
+def best(samples: Sequence[Sample]) -> Sample:
+    return Sample(min(s.wall for s in samples), min(s.cpu for s in samples), min(s.rss_mb for s in samples))
 
 
-def bench_build(work: Path, repeat: int) -> list[tuple[str, float, str, float]]:
+def publish_command(tool: str, url: str, files: Sequence[str]) -> list[str]:
+    if tool == "maestro":
+        return [MAESTRO, "publish", "--repository-url", url, "-u", USER, "-p", PASSWORD, *files]
+    return [str(BIN / "twine"), "upload", "--repository-url", url, "-u", USER, "-p", PASSWORD,
+            "--disable-progress-bar", "--non-interactive", *files]  # fmt: skip
+
+
+def bench_build(work: Path, repeat: int) -> list[Row]:
     project = write_project(work / "build-src", "bench-build", dependencies=("packaging>=20",))
-    outs = iter(range(1000))
+    outs = iter(range(10_000))
 
-    def maestro() -> float:
-        return _run([MAESTRO, "build", str(project), "--out", str(work / f"m{next(outs)}")])
+    def maestro() -> list[str]:
+        return [MAESTRO, "build", str(project), "--out", str(work / f"out-{next(outs)}")]
 
-    def build(*extra: str) -> Callable[[], float]:
-        return lambda: _run([sys.executable, "-m", "build", *extra, "--outdir", str(work / f"b{next(outs)}"), str(project)])
+    def build(*extra: str) -> Callable[[], list[str]]:
+        return lambda: [sys.executable, "-m", "build", *extra, "--outdir", str(work / f"out-{next(outs)}"), str(project)]
 
-    ours = _best(repeat, maestro)
-    return [
-        ("build (sdist + wheel)", ours, "python -m build", _best(repeat, build())),
-        ("build (sdist + wheel)", ours, "python -m build --no-isolation", _best(repeat, build("--no-isolation"))),
-    ]
+    competitors = {"python -m build": build(), "python -m build --no-isolation": build("--no-isolation")}
+    samples: dict[str, list[Sample]] = {name: [] for name in ("maestro", *competitors)}
+    for _ in range(repeat):
+        samples["maestro"].append(run(maestro()))
+        for name, command in competitors.items():
+            samples[name].append(run(command()))
+    ours = best(samples["maestro"])
+    return [Row("build one project (sdist + wheel)", ours, name, best(samples[name])) for name in competitors]
 
 
-def _forty_files(work: Path) -> list[Path]:
+def _forty_files(work: Path) -> list[str]:
     from maestro_cli.publish.build import build_project
 
     files = []
     for number in range(PROJECTS):
         project = write_project(work / "upload-src", f"bench-upload-{number:02d}")
-        files += [f.path for f in build_project(project, work / "upload-dist").files]
+        files += [str(f.path) for f in build_project(project, work / "upload-dist").files]
     return files
 
 
-def bench_upload(work: Path, repeat: int) -> list[tuple[str, float, str, float]]:
-    files = [str(f) for f in _forty_files(work)]
-    rows = []
+def bench_upload(work: Path, repeat: int) -> list[Row]:
+    files = _forty_files(work)
     proxied = f"+{LATENCY * 1000:.0f} ms/request proxy"
-    setups = (("direct", 0.0, "paste"), (proxied, LATENCY, "paste"), (f"{proxied}, wsgiref", LATENCY, "wsgiref"))
+    setups = (("direct", 0.0, "paste"), (proxied, LATENCY, "paste"), (f"{proxied}, wsgiref server", LATENCY, "wsgiref"))
+    rows = []
     for number, (label, latency, wsgi_server) in enumerate(setups):
-        times: dict[str, list[float]] = {"maestro": [], "twine": []}
-        for run in range(repeat):
-            for tool in times:
-                with running_pypiserver(work / f"server-{number}-{tool}-{run}", server=wsgi_server) as server:
+        samples: dict[str, list[Sample]] = {"maestro": [], "twine": []}
+        for turn in range(repeat):
+            for tool, runs in samples.items():
+                with running_pypiserver(work / f"server-{number}-{tool}-{turn}", server=wsgi_server) as server:
                     with running_proxy(server.url, latency=latency) as proxy:
-                        url = proxy.url if latency else server.url
-                        if tool == "maestro":
-                            command = [MAESTRO, "publish", "--repository-url", url, "-u", USER, "-p", PASSWORD, *files]
-                        else:
-                            command = [str(BIN / "twine"), "upload", "--repository-url", url, "-u", USER, "-p", PASSWORD,
-                                       "--disable-progress-bar", "--non-interactive", *files]  # fmt: skip
-                        times[tool].append(_run(command))
-                        assert len(server.stored()) == len(files), f"{tool} stored {len(server.stored())} files"
-        rows.append((f"upload 40 files, {label}", min(times["maestro"]), "twine upload", min(times["twine"])))
+                        runs.append(run(publish_command(tool, proxy.url if latency else server.url, files)))
+                    if len(server.stored()) != len(files):
+                        raise SystemExit(f"{tool} stored {len(server.stored())} of {len(files)} files")
+        rows.append(Row(f"upload 40 files, {label}", best(samples["maestro"]), "twine upload", best(samples["twine"])))
     return rows
 
 
@@ -135,33 +149,31 @@ def _big_wheel(work: Path) -> Path:
     return path
 
 
-def bench_rss(work: Path) -> list[tuple[str, float, str, float]]:
+def bench_big_upload(work: Path) -> list[Row]:
     wheel = str(_big_wheel(work))
-    rss = {}
+    samples = {}
     for tool in ("maestro", "twine"):
-        with running_pypiserver(work / f"server-big-{tool}") as server:
-            if tool == "maestro":
-                command = [MAESTRO, "publish", "--repository-url", server.url, "-u", USER, "-p", PASSWORD, wheel]
-            else:
-                command = [str(BIN / "twine"), "upload", "--repository-url", server.url, "-u", USER, "-p", PASSWORD,
-                           "--disable-progress-bar", "--non-interactive", wheel]  # fmt: skip
-            rss[tool] = _rss_of(command) / 1024
-    return [(f"peak RSS uploading a {BIG_FILE_MB} MB wheel (MB)", rss["maestro"], "twine upload", rss["twine"])]
+        with running_pypiserver(work / f"server-big-{tool}", server="paste") as server:
+            samples[tool] = run(publish_command(tool, server.url, [wheel]))
+    return [Row(f"upload one {BIG_FILE_MB} MB wheel", samples["maestro"], "twine upload", samples["twine"])]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="maestro-bench-publish-") as scratch:
         work = Path(scratch)
-        rows = bench_build(work, args.repeat) + bench_upload(work, args.repeat) + bench_rss(work)
-    print(f"{'measurement':<50} {'maestro':>9}  {'competitor':<31} {'theirs':>9} {'ratio':>7}")
-    for what, ours, competitor, theirs in rows:
-        unit = "M" if "RSS" in what else "s"
-        ratio = theirs / ours if ours else float("inf")
-        print(f"{what:<50} {ours:>8.2f}{unit}  {competitor:<31} {theirs:>8.2f}{unit} {ratio:>6.1f}x")
-    print("ratio = competitor / maestro: above 1 means maestro is faster (or, for RSS, smaller)")
+        rows = bench_build(work, args.repeat) + bench_upload(work, args.repeat) + bench_big_upload(work)
+    print(f"Best of {args.repeat} runs; ratio = competitor / maestro, above 1 means maestro is faster or smaller.\n")
+    print("| measurement | competitor | maestro wall s | theirs wall s | wall ratio | maestro CPU s | theirs CPU s | CPU ratio | maestro RSS MB | theirs RSS MB |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        ours, theirs = row.ours, row.theirs
+        print(
+            f"| {row.what} | {row.competitor} | {ours.wall:.2f} | {theirs.wall:.2f} | {theirs.wall / ours.wall:.1f}× "
+            f"| {ours.cpu:.2f} | {theirs.cpu:.2f} | {theirs.cpu / ours.cpu:.1f}× | {ours.rss_mb:.0f} | {theirs.rss_mb:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -100,3 +100,30 @@ def test_the_prompt_is_asked_only_for_what_is_missing(home):
     assert (repo.username, repo.password) == ("typed-user", "typed-pw")
     assert [secret for _label, secret in asked] == [False, True]
     assert redaction.scrub("typed-pw") == redaction.MASK
+
+
+def test_the_keyring_gives_the_password_when_nothing_else_does(home):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        stored = {("https://idx.acme.io/legacy/", "ci"): "from-keyring-pw"}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.stored.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.stored[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.stored.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        repo = resolve(home, RepositoryRequest(repository_url="https://idx.acme.io/legacy/", username="ci"))
+    finally:
+        keyring.set_keyring(previous)
+    assert repo.password == "from-keyring-pw"
+    assert redaction.scrub("from-keyring-pw") == redaction.MASK
