@@ -84,3 +84,15 @@ def test_a_baseline_that_is_not_a_report_is_bad_input(tmp_path: Path, run_cli) -
         f"error: {other}: the baseline is not a maestro report",
         "hint: write one with: maestro report RESULTS --format json --output baseline.json",
     ]
+
+
+def test_written_files_are_audited_and_a_plain_report_is_not(tmp_path: Path, run_cli, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    junit = write_junit(tmp_path / "run.xml", set())
+    assert run_cli("report", junit).exit_code == 0
+    assert not (tmp_path / ".maestro" / "audit.jsonl").exists()  # reading changes nothing
+    run_cli("report", junit, "--history", "history", "--format", "html", "--output", "report.html")
+    records = [json.loads(line) for line in (tmp_path / ".maestro" / "audit.jsonl").read_text().splitlines()]
+    assert [(r["command"], r["action"]) for r in records] == [("report", "report.history_recorded"), ("report", "report.written")]
+    assert records[1]["artifacts"][0]["path"] == "report.html"
+    assert len(records[1]["artifacts"][0]["sha256"]) == 64

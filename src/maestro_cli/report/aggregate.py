@@ -22,13 +22,13 @@ from ..errors import InputError, Location
 from . import history
 from .inputs import discover, input_format
 from .junit import read_junit
-from .model import Counts, Failure, Flaky, InputInfo, Problem, Slow, Tally, test_id
+from .model import Case, Counts, Failure, Flaky, InputInfo, Problem, Slow, Tally, test_id
 from .results_json import read_results_json
 from .spool import CaseSpool, read_cases
 
 # measured with bench/report.py: below ~4 MB one process finishes before two have started
 PARALLEL_MIN_BYTES = 4 << 20
-CHUNKS_PER_JOB = 4  # smaller chunks even out files of different sizes across the workers
+CHUNKS_PER_JOB = 2  # more chunks even out uneven files, but each sends back a tally to merge
 
 Progress = Callable[[int, int], None]  # (inputs read, inputs in all)
 
@@ -67,7 +67,7 @@ class Report:
     spool_paths: list[str] = field(default_factory=list)
     spool_dir: Path | None = None
 
-    def cases(self) -> Iterator:
+    def cases(self) -> Iterator[Case]:
         """Every case read, in input order (only with ``keep_cases``)."""
         return read_cases(self.spool_paths)
 
@@ -107,8 +107,6 @@ def build_report(request: ReportRequest, progress: Progress | None = None) -> Re
         if spool_dir is not None:
             shutil.rmtree(spool_dir, ignore_errors=True)
         raise
-    events.emit("report.aggregated", outcome="failed" if report.totals.failing else "ok",
-                inputs=len(report.inputs), tests=report.totals.tests, failing=report.totals.failing)
     return report
 
 
@@ -156,7 +154,7 @@ def _split(files: list[Path], parts: int) -> list[list[Path]]:
 
 
 def _spool_path(spool_dir: Path | None, index: int) -> Path | None:
-    return spool_dir / f"cases-{index:04d}.jsonl" if spool_dir is not None else None
+    return spool_dir / f"cases-{index:04d}.pickle" if spool_dir is not None else None
 
 
 def _size(path: Path) -> int:
