@@ -37,7 +37,7 @@ def test_extract_then_verify_is_green(legacy_repo: Path, tmp_path: Path) -> None
     document = json.loads(done.stdout)
     verification = document["verification"]
     assert verification["passed"] and verification["stage"] == "tests"
-    assert verification["summary"].startswith("4 passed")
+    assert verification["summary"].startswith("5 passed")
     assert verification["wheel"] == "acme_resilience-0.1.0-py3-none-any.whl"
     assert document["out"] == "extracted/acme-resilience"
 

@@ -25,6 +25,7 @@ def test_dry_run_json_is_the_analysis_and_writes_nothing(legacy_repo: Path, run_
     destinations = {f["destination"] for f in document["files"]}
     assert {"src/acme_resilience/data/policies.yaml", "tests/shared/test_retry.py", "tests/conftest.py", "LICENSE"} <= destinations
     assert {"tests/helpers.py", "tests/__init__.py"} <= destinations  # a helper the tests import travels with them
+    assert "tests/shared/samples/policy.json" in destinations  # and the data beside them
     assert "tests/billing/test_invoices.py" not in destinations
     assert not (legacy_repo.parent / "extracted").exists()
 
@@ -184,3 +185,15 @@ def test_keep_history_holds_only_the_commits_that_touched_source(legacy_repo: Pa
     first = git(package, "show", "--name-only", "--format=", "HEAD~2").split()
     assert "src/acme_resilience/clock.py" in first and not any(p.startswith(("billing", "shared")) for p in first)
     assert git(package, "status", "--porcelain") == ""
+
+
+def test_keep_history_needs_a_git_repo(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "plain"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "setup.py").write_text("")
+    (repo / "pkg" / "__init__.py").write_text('"""A package outside any git repo."""\n')
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("extract", repo / "pkg", "--name", "plain-pkg", "--keep-history")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: --keep-history: {repo} is not a git repository\n")
+    assert not Path("extracted/plain-pkg").exists() and not list(Path("extracted").glob(".*"))

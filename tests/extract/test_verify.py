@@ -15,7 +15,7 @@ def test_failing_carried_tests_fail_the_verification(legacy_repo: Path, run_cli)
     test.write_text(test.read_text().replace('"open": True', '"open": False'))
     verification = verify_package(package, "acme_resilience", run_tests=True)
     assert (verification.passed, verification.stage) == (False, "tests")
-    assert verification.summary.startswith("1 failed, 3 passed")
+    assert verification.summary.startswith("1 failed, 4 passed")
     assert "test_opens_after_threshold" in verification.output
     assert not (package / "dist").exists() and not list(package.rglob("__pycache__"))  # verified on a copy
 

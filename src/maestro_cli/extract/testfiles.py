@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .analysis import ImportKind, ModuleImports
 from .crossings import Crossing, find_crossings, test_helper_file
-from .layout import PlannedFile, Role, conftests_for, test_candidates, test_destination
+from .layout import TEST_DIRS, PlannedFile, Role, conftests_for, test_candidates, test_destination, walk_files
 from .roots import SourceLocation, module_name
 
 Analyse = Callable[[dict[Path, str]], list[ModuleImports]]
@@ -46,7 +46,23 @@ def find_tests(location: SourceLocation, analyse: Analyse, warnings: list[str], 
         carried.modules.append(module)
         carried.crossings += crossings
         carried.files.append(PlannedFile(path, destinations.get(path) or test_destination(path, root), Role.TEST, module.module))
+    carried.files += _test_data(carried.files, root, warnings)
     return carried
+
+
+def _test_data(files: list[PlannedFile], root: Path, warnings: list[str]) -> list[PlannedFile]:
+    """Data files (certificates, samples) in the tests folders the carried tests live in, copied as bytes."""
+    folders = {
+        f.source.parent for f in files
+        if f.source.name != "conftest.py" and any(p in TEST_DIRS for p in f.source.parent.relative_to(root).parts)
+    }
+    outermost = [f for f in folders if not any(other in f.parents for other in folders)]
+    return [
+        PlannedFile(path, test_destination(path, root), Role.TEST)
+        for folder in sorted(outermost)
+        for path in walk_files(folder, root, warnings)
+        if path.suffix != ".py"
+    ]
 
 
 def _helpers(modules: list[ModuleImports], location: SourceLocation, analyse: Analyse, destinations: dict[Path, str]) -> list[ModuleImports]:
