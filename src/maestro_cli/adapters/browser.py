@@ -14,7 +14,6 @@ when playwright and selenium may not even be installed. What only the adapters n
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -46,8 +45,6 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
 
 SCREENSHOT_MODES = ("on-failure", "always", "never")
 TRACE_MODES = ("on-failure", "never")
-EXTRA = "browser"
-INSTALL_EXTRA = f"pip install 'maestro-cli[{EXTRA}]'"
 
 
 @dataclass(frozen=True)
@@ -75,24 +72,6 @@ def resolve_driver(option: str | None, settings: Mapping[str, Any]) -> Path | No
     if settings.get("chromedriver"):
         return Path(settings["chromedriver"])
     return DEBIAN_CHROMEDRIVER if DEBIAN_CHROMEDRIVER.exists() else None
-
-
-def missing_path_problem(what: str, path: Path | None) -> str | None:
-    """One line when a configured executable is absent, so the step fails before a browser starts."""
-    if path is not None and not path.is_file():
-        return f"{what} {path} does not exist"
-    return None
-
-
-def missing_extra(modules: tuple[str, ...], adapter: str) -> str | None:
-    """The one line a plan gets when the ``browser`` extra is not installed, naming the extra."""
-    absent = [name for name in modules if importlib.util.find_spec(name) is None]
-    if not absent:
-        return None
-    return (
-        f"adapter '{adapter}' needs {' and '.join(absent)}, not installed here: "
-        f"install maestro's '{EXTRA}' extra ({INSTALL_EXTRA})"
-    )
 
 
 def chromium_args(user_data_dir: Path | None = None) -> list[str]:

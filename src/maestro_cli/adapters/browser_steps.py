@@ -9,6 +9,7 @@ attachments of their test case.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,6 @@ from .browser import (
     SCRIPT_ERROR,
     BrowserSetup,
     junit_names,
-    missing_extra,
-    missing_path_problem,
     recorded,
     resolve_driver,
     resolve_executable,
@@ -29,6 +28,8 @@ from .shell import run_command
 
 PYTEST_PLUGIN = "maestro_cli.adapters.browser_pytest_plugin"
 SCRIPT_RUNNER = "maestro_cli.adapters.browser_script"
+EXTRA = "browser"
+INSTALL_EXTRA = f"pip install 'maestro-cli[{EXTRA}]'"
 
 # `with:` options both browser adapters take; each adds its own (browser, trace, driver)
 COMMON_OPTIONS: dict[str, Any] = {
@@ -43,6 +44,24 @@ COMMON_OPTIONS: dict[str, Any] = {
 }
 
 _CONTENT_TYPES = {"screenshot": "image/png", "trace": "application/zip", "video": "video/webm"}
+
+
+def missing_path_problem(what: str, path: Path | None) -> str | None:
+    """One line when a configured executable is absent, so the step fails before a browser starts."""
+    if path is not None and not path.is_file():
+        return f"{what} {path} does not exist"
+    return None
+
+
+def missing_extra(modules: tuple[str, ...], adapter: str) -> str | None:
+    """The one line a plan gets when the ``browser`` extra is not installed, naming the extra."""
+    absent = [name for name in modules if importlib.util.find_spec(name) is None]
+    if not absent:
+        return None
+    return (
+        f"adapter '{adapter}' needs {' and '.join(absent)}, not installed here: "
+        f"install maestro's '{EXTRA}' extra ({INSTALL_EXTRA})"
+    )
 
 
 def check_browser_step(step: StepSpec, modules: tuple[str, ...]) -> list[str]:

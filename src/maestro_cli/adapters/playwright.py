@@ -12,12 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 from .base import StepContext, StepResult, StepSpec
-from .browser import TRACE_MODES, missing_path_problem
+from .browser import TRACE_MODES
 from .browser_steps import (
     COMMON_OPTIONS,
     attach_recorded,
     check_browser_step,
     evidence_folder,
+    missing_path_problem,
     pytest_plugin_args,
     run_script,
     step_setup,

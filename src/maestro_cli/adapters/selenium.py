@@ -14,12 +14,13 @@ from dataclasses import replace
 from typing import Any
 
 from .base import StepContext, StepResult, StepSpec
-from .browser import missing_path_problem, offline_selenium_env
+from .browser import offline_selenium_env
 from .browser_steps import (
     COMMON_OPTIONS,
     attach_recorded,
     check_browser_step,
     evidence_folder,
+    missing_path_problem,
     pytest_plugin_args,
     run_script,
     step_setup,
