@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .attempts import AttemptFolder
-from .model import AttachmentRef, Case, InputInfo, Problem, Tally
+from .model import MAX_MESSAGE, AttachmentRef, Case, InputInfo, Problem, Tally, clip
 
 CHUNK = 1 << 16
 ROOTS = ("testsuites", "testsuite")
@@ -202,12 +202,12 @@ def _details(element: ET.Element, case: Case, suite_file: str | None) -> None:
         tag = child.tag
         if tag in ("failure", "error"):
             if case.outcome in ("failed", "error"):  # a second one: pytest's teardown error
-                case.details = "\n".join(filter(None, (case.details, f"--- {_message(child)}", child.text)))
+                case.details = clip("\n".join(filter(None, (case.details, f"--- {_message(child)}", child.text))))
                 continue
             case.outcome = "failed" if tag == "failure" else "error"
             case.kind = tag
             case.message = _message(child)
-            case.details = child.text
+            case.details = clip(child.text)  # kept until the suite ends: bounded, like all the rest
         elif tag in ("skipped", "disabled", "ignored"):
             if case.outcome == "passed":
                 case.outcome = "skipped"
@@ -230,9 +230,9 @@ def _message(element: ET.Element) -> str | None:
     """The message attribute, or the body's first line (jest-junit writes the body only)."""
     message = element.get("message")
     if message:
-        return message.strip()
+        return message.strip()[:MAX_MESSAGE]
     text = (element.text or "").strip()
-    return text.split("\n", 1)[0].strip() or None
+    return text.split("\n", 1)[0].strip()[:MAX_MESSAGE] or None
 
 
 def _stack_trace(element: ET.Element) -> str | None:

@@ -30,6 +30,7 @@ MAX_BUCKETS = 5_000  # suites or classes; past this the rest share one "(other)"
 OTHER_BUCKET = "(other)"
 DETAIL_LINES = 40
 DETAIL_CHARS = 8_000
+MAX_MESSAGE = 4_000  # pytest puts a whole assertion diff in the message attribute
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..adapters.base import RESULTS_FORMAT, RESULTS_VERSION
 from .attempts import AttemptFolder
-from .model import FAILING, OUTCOMES, AttachmentRef, Case, InputInfo, Problem, Tally
+from .model import FAILING, MAX_MESSAGE, OUTCOMES, AttachmentRef, Case, InputInfo, Problem, Tally, clip
 
 RESULTS_NAME = "results.json"
 _STEP_OUTCOMES = {"passed": "passed", "failed": "failed", "timed-out": "error", "cancelled": "skipped", "skipped": "skipped"}
@@ -101,8 +101,8 @@ def _case(raw: dict[str, Any], suite: str, step_id: str, base: Path) -> Case:
         time=_number(raw.get("time")),
         file=raw.get("file"),
         line=line if isinstance(line, int) else None,
-        message=raw.get("message"),
-        details=raw.get("details"),
+        message=_text(raw.get("message"), MAX_MESSAGE),
+        details=clip(_text(raw.get("details"))),
         attachments=_attachments(raw.get("attachments"), base),
     )
     if case.outcome in FAILING:
@@ -137,6 +137,10 @@ def _step_message(step: dict[str, Any]) -> str | None:
 
 def _log_hint(step: dict[str, Any], base: Path) -> str | None:
     return f"log: {base / str(step['log'])}" if step.get("log") else None
+
+
+def _text(value: Any, limit: int | None = None) -> str | None:
+    return str(value)[:limit] if value is not None else None
 
 
 def _number(value: Any) -> float:
