@@ -13,9 +13,6 @@ What twine users hit, and what this module does instead:
 
 from __future__ import annotations
 
-import html
-import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -24,18 +21,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import events, resilience
-from ..errors import CircuitOpenError, InputError, RemoteError
+from ..errors import CircuitOpenError, RemoteError
 from ..events import Artifact
 from ..resilience import RetryableError, RetryPolicy
 from . import multipart
 from .credentials import Repository
 from .distfiles import Distribution, form_fields
 from .index import Index, IndexFile, upload_url_hint
+from .transport import index_client, says_already_exists, server_message
 from .order import upload_waves
 
 if TYPE_CHECKING:
-    import ssl
-
     import httpx
 
 R = TypeVar("R")
@@ -90,59 +86,6 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
-_EXISTS_PATTERNS = (
-    (400, "already exists"),  # PyPI, and pypiserver to twine
-    (400, "updating asset"),  # Nexus
-    (400, "cannot be updated"),  # Nexus
-    (400, "already been taken"),  # GitLab
-    (403, "overwrite"),  # Artifactory
-)
-
-
-def says_already_exists(status: int, message: str) -> bool:
-    """The servers' ways of saying "this file is already here" (pypiserver and Azure say 409)."""
-    text = message.lower()
-    return status == 409 or any(status == code and phrase in text for code, phrase in _EXISTS_PATTERNS)
-
-
-def server_message(response: httpx.Response) -> str:
-    """The server's own reason, short: PyPI puts it in the status line, others in an HTML body."""
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S | re.I)
-    pre = re.search(r"<pre>(.*?)</pre>", body, flags=re.S | re.I)
-    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", pre.group(1) if pre else body)).split())
-    reason = response.reason_phrase
-    detail = text if text and text not in reason else ""
-    message = f"HTTP {response.status_code} {reason}" + (f": {detail}" if detail else "")
-    return message[:400]
-
-
-def _import_httpcore() -> None:
-    """Import httpx's transport without letting httpcore import trio, when trio is installed (selenium brings it).
-
-    httpcore probes for trio at import, which costs 0.1 to 0.4 s; publishing is synchronous and
-    never needs it. ``None`` in ``sys.modules`` makes that probe fail fast; it is removed again at
-    once, so that anything importing trio later gets the real one.
-    """
-    if "httpcore" in sys.modules or "trio" in sys.modules:
-        return
-    sys.modules["trio"] = None  # type: ignore[assignment]
-    try:
-        import httpcore  # noqa: F401  (httpx imports it only when the first client is made)
-    finally:
-        del sys.modules["trio"]
-
-
-def _tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    if ca_bundle is None:
-        return True  # httpx's default: certifi's bundle
-    import ssl
-
-    try:
-        return ssl.create_default_context(cafile=ca_bundle)
-    except (OSError, ssl.SSLError) as exc:
-        raise InputError(f"--cert {ca_bundle}: not a readable CA bundle ({exc})") from None
-
-
 class Uploader:
     """One batch to one repository: shared client, index, circuit breaker and progress callback."""
 
@@ -156,12 +99,7 @@ class Uploader:
     ) -> None:
         self.repository = repository
         self.options = options
-        _import_httpcore()
-        urls = [repository.upload_url, *repository.index_urls]
-        # no TLS is spoken to an http:// index (loopback, or --allow-insecure), and loading the CA
-        # bundle for nothing costs a tenth of a second or more at every start
-        tls = _tls_context(options.ca_bundle) if any(url.startswith("https:") for url in urls) else False
-        self.client = resilience.http_client(timeout=options.timeout, transport=transport, verify=tls, auth=repository.auth)
+        self.client = index_client(repository, timeout=options.timeout, ca_bundle=options.ca_bundle, transport=transport)
         self.index = Index(self.client, repository.index_urls)
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
