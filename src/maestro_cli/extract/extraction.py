@@ -135,15 +135,8 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
         return analyse_modules(paths, context, root=location.root, cache_dir=request.cache_dir, jobs=request.jobs)
 
     step("analysing SOURCE")
-    package_dir = "src/" + import_name.replace(".", "/")
-    files: list[PlannedFile] = []
-    code_paths: dict[Path, str] = {}
-    for path in walk_files(location.source, location.root, warnings) if location.is_package else [location.source]:
-        if path.suffix == ".py":
-            code_paths[path] = module_name(path, location.import_root)
-        role = Role.CODE if path.suffix == ".py" else Role.DATA
-        files.append(PlannedFile(path, package_destination(path, location.source, location.is_package, package_dir), role, code_paths.get(path, "")))
-    code = _readable(analyse(code_paths), request.skip_unparsable, warnings)
+    files = _source_files(location, "src/" + import_name.replace(".", "/"), warnings)
+    code = _readable(analyse({f.source: f.module for f in files if f.role is Role.CODE}), request.skip_unparsable, warnings)
     files = [f for f in files if f.role is not Role.CODE or f.module in {m.module for m in code}]
     crossings = find_crossings(code, location, warnings)
 
@@ -200,6 +193,20 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
         step("verifying: build, install, test")
         result.verification = verify_package(target, import_name, run_tests=any(f.role is Role.TEST for f in result.files))
     return result
+
+
+def _source_files(location: SourceLocation, package_dir: str, warnings: list[str]) -> list[PlannedFile]:
+    """SOURCE's modules and data files with their places in the new package."""
+    paths = walk_files(location.source, location.root, warnings) if location.is_package else [location.source]
+    return [
+        PlannedFile(
+            path,
+            package_destination(path, location.source, location.is_package, package_dir),
+            Role.CODE if path.suffix == ".py" else Role.DATA,
+            module_name(path, location.import_root) if path.suffix == ".py" else "",
+        )
+        for path in paths
+    ]
 
 
 def _readable(modules: list[ModuleImports], skip: bool, warnings: list[str]) -> list[ModuleImports]:
