@@ -156,7 +156,8 @@ def test_a_timeout_leaves_no_process_behind(tmp_path: Path) -> None:
     assert len(pids) == 3 and [pid for pid in pids if is_running(pid)] == []
 
 
-def test_ctrl_c_cancels_stops_services_writes_partial_results_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_cancels_stops_services_writes_partial_results_and_exits_130(tmp_path: Path, signum: int) -> None:
     port = _free_port()
     (tmp_path / "plan.yaml").write_text(
         textwrap.dedent(
@@ -177,7 +178,7 @@ def test_ctrl_c_cancels_stops_services_writes_partial_results_and_exits_130(tmp_
     )
     maestro = subprocess.Popen([str(MAESTRO), "run-plan", "plan.yaml", "--results", "out"], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(tmp_path / "started")
-    maestro.send_signal(signal.SIGINT)
+    maestro.send_signal(signum)
     stdout, stderr = maestro.communicate(timeout=60)
     assert maestro.returncode == 130, stderr
     document = json.loads((tmp_path / "out" / "results.json").read_text())

@@ -14,8 +14,10 @@ condition still holds, so ``if: always()`` clean-ups run; Ctrl-C starts nothing 
 from __future__ import annotations
 
 import collections
+import contextlib
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,27 @@ class _AttemptFailed(Exception):
         self.result = result
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a container stopped) cancels the run as Ctrl-C does.
+
+    Steps and services run in sessions of their own, so a maestro killed outright would leave
+    them running; Python's default SIGTERM action is exactly that.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class Scheduler:
     def __init__(self, plan: Plan, executor: AttemptExecutor, options: RunOptions, listener: Listener | None = None) -> None:
         self.plan = plan
@@ -90,7 +113,8 @@ class Scheduler:
         for worker in workers:
             worker.start()
         try:
-            self._join(workers)
+            with _terminate_as_interrupt():
+                self._join(workers)
         except KeyboardInterrupt:
             self._interrupt(workers)
         finally:
@@ -239,6 +263,8 @@ class Scheduler:
                 with open(log_path, "a", encoding="utf-8") as log:
                     self.services.acquire(step.services, log)
             except ServiceError as exc:
+                if self.stopping.is_set():
+                    return StepResult("cancelled", message=f"cancelled while starting services: {exc}")
                 return self._record_failure(run, log_path, str(exc))
         cancel = threading.Event()
         with self._lock:
