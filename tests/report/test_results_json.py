@@ -13,9 +13,9 @@ def test_results_json_counts_cases_and_steps(report_json) -> None:
     result, document = report_json(MAESTRO_RUN)
     assert result.exit_code == 1
     assert document["inputs"] == [{"path": str(MAESTRO_RUN / "results.json"), "format": "maestro-results", "tests": 7, "ok": True}]
-    assert document["totals"] | {"time": 0} == {"tests": 7, "passed": 2, "failed": 1, "errors": 1, "skipped": 1, "flaky": 2, "time": 0}
+    assert document["totals"] | {"time": 0} == {"tests": 7, "passed": 2, "failed": 2, "errors": 0, "skipped": 1, "flaky": 2, "time": 0}
     suites = {s["name"]: (s["tests"], s["failed"], s["errors"], s["flaky"]) for s in document["suites"]}
-    assert suites == {"nightly/unit": (3, 0, 0, 1), "nightly/checkout": (2, 1, 0, 0), "nightly/migrate": (1, 0, 0, 1), "nightly/smoke": (1, 0, 1, 0)}
+    assert suites == {"unit": (3, 0, 0, 1), "checkout": (2, 1, 0, 0), "migrate": (1, 0, 0, 1), "smoke": (1, 1, 0, 0)}
     flaky = {f["name"]: f["evidence"] for f in document["flaky"]}
     assert flaky == {"test_discount": "failed once, then passed on rerun", "migrate": "failed once, then passed on rerun: database locked"}
 
@@ -28,8 +28,8 @@ def test_attachment_paths_are_resolved_from_the_results_folder(report_json) -> N
         (str(MAESTRO_RUN / "attachments/checkout/coupon-failure.png"), "screenshot"),
         (str(MAESTRO_RUN / "attachments/checkout/coupon-trace.zip"), "trace"),
     ]
-    smoke = failures["smoke"]  # a timed-out step without cases is an error, with the step's own attachments
-    assert (smoke["kind"], smoke["message"]) == ("error", "timed out after 30s")
+    smoke = failures["smoke"]  # a timed-out step without cases is a failure, with the step's own attachments
+    assert (smoke["classname"], smoke["kind"], smoke["message"]) == ("http", "failure", "timed out after 30s")
     assert smoke["attachments"][0]["path"] == str(MAESTRO_RUN / "attachments/smoke/response.txt")
 
 

@@ -1,9 +1,10 @@
 """Reader of maestro's own ``results.json`` (written by ``maestro run-plan``).
 
 Each step's test cases count as tests of a suite named after the step. A step that reports no
-cases counts as one test itself, and a failed step whose cases all passed (a crash after the
-tests, a non-zero exit) adds one error, so that a red step never reads as a green report. A step
-that passed on a later attempt is flaky. Attachment paths are relative to the folder that holds
+cases counts as one test itself (class: its adapter, name: its id, as in run-plan's own JUnit
+export), and so does a failed step whose cases all passed (a crash after the tests, a non-zero
+exit), so that a red step never reads as a green report. Such a step that passed on a later
+attempt is flaky. Attachment paths are relative to the folder that holds
 ``results.json`` and are made absolute here, so that every renderer can link them.
 """
 
@@ -18,7 +19,8 @@ from .attempts import AttemptFolder
 from .model import FAILING, MAX_MESSAGE, OUTCOMES, AttachmentRef, Case, InputInfo, Problem, Tally, clip
 
 RESULTS_NAME = "results.json"
-_STEP_OUTCOMES = {"passed": "passed", "failed": "failed", "timed-out": "error", "cancelled": "skipped", "skipped": "skipped"}
+# as run-plan's own JUnit export counts them: a timed-out step failed, a cancelled one did not run
+_STEP_OUTCOMES = {"passed": "passed", "failed": "failed", "timed-out": "failed", "cancelled": "skipped", "skipped": "skipped"}
 
 
 def read_results_json(path: Path, tally: Tally) -> InputInfo:
@@ -36,14 +38,13 @@ def read_results_json(path: Path, tally: Tally) -> InputInfo:
     if document.get("version") != RESULTS_VERSION:
         return _fail(tally, info, Problem(str(path), f"unsupported results version {document.get('version')!r} (this maestro reads {RESULTS_VERSION})"))
     base = path.parent.resolve()
-    plan = str(document.get("plan") or path.parent.name)
     folder = AttemptFolder(tally)
     for index, step in enumerate(document.get("steps") or []):
         if not isinstance(step, dict):
             tally.problems.append(Problem(str(path), f"steps[{index}] is not an object"))
             info.ok = False
             continue
-        for case in _step_cases(step, plan, base):
+        for case in _step_cases(step, base):
             folder.add(case)
         folder.end_group()
     info.tests = folder.close()
@@ -58,43 +59,40 @@ def _fail(tally: Tally, info: InputInfo, problem: Problem) -> InputInfo:
     return info
 
 
-def _step_cases(step: dict[str, Any], plan: str, base: Path) -> list[Case]:
+def _step_cases(step: dict[str, Any], base: Path) -> list[Case]:
+    """A step's cases; the step itself stands as a case the way run-plan's own JUnit export has it."""
     step_id = str(step.get("id") or "(step)")
-    suite = f"{plan}/{step_id}"
-    step_attachments = _attachments(step.get("attachments"), base)
-    cases = [_case(raw, suite, step_id, base) for raw in step.get("cases") or [] if isinstance(raw, dict)]
+    cases = [_case(raw, step_id, base) for raw in step.get("cases") or [] if isinstance(raw, dict)]
     outcome = _STEP_OUTCOMES.get(str(step.get("outcome")), "error")
-    attempts = [a for a in step.get("attempts") or [] if isinstance(a, dict)]
-    failed_attempts = [a for a in attempts if a.get("outcome") not in (None, "passed")]
     if not cases or (outcome in FAILING and not any(c.outcome in FAILING for c in cases)):
+        failed_attempts = [a for a in step.get("attempts") or [] if isinstance(a, dict) and a.get("outcome") != "passed"]
         step_case = Case(
-            suite=suite,
-            classname=step_id,
-            name=step_id if not cases else f"{step_id} (step)",
+            suite=step_id,
+            classname=str(step.get("adapter") or step_id),
+            name=step_id,
             outcome=outcome,
             time=_number(step.get("duration")),
             kind="error" if outcome == "error" else ("failure" if outcome == "failed" else None),
             message=_step_message(step),
             details=_log_hint(step, base),
         )
+        if outcome == "passed" and failed_attempts:
+            step_case.outcome = "flaky"
+            step_case.reruns = len(failed_attempts)
+            step_case.rerun_message = failed_attempts[0].get("message")
         cases.append(step_case)
-    if outcome == "passed" and failed_attempts:
-        for case in cases:
-            if case.outcome == "passed" and case.classname == step_id:
-                case.outcome = "flaky"
-                case.reruns = len(failed_attempts)
-                case.rerun_message = failed_attempts[0].get("message")
+    step_attachments = _attachments(step.get("attachments"), base)
     for case in cases:
         if case.outcome in FAILING and not case.attachments:
             case.attachments = step_attachments
     return cases
 
 
-def _case(raw: dict[str, Any], suite: str, step_id: str, base: Path) -> Case:
+def _case(raw: dict[str, Any], step_id: str, base: Path) -> Case:
     outcome = str(raw.get("outcome") or "passed")
     line = raw.get("line")
     case = Case(
-        suite=suite,
+        suite=step_id,
         classname=str(raw.get("classname") or step_id),
         name=str(raw.get("name") or "(unnamed)"),
         outcome=outcome if outcome in OUTCOMES else "error",
