@@ -82,3 +82,30 @@ def test_html_report_of_100k_tests_filters_in_a_real_browser(tmp_path: Path) -> 
             page.wait_for_function("document.getElementById('page').textContent.startsWith('1500 of')")
         finally:
             browser.close()
+
+
+PLAN = """\
+version: 1
+name: mini
+steps:
+  - id: unit
+    adapter: pytest
+    with: {paths: [test_mini.py]}
+  - id: lint
+    adapter: shell
+    run: "exit 3"
+"""
+
+
+def test_a_run_plan_results_folder_counts_once_and_agrees_with_its_junit(tmp_path: Path) -> None:
+    (tmp_path / "test_mini.py").write_text('def test_ok():\n    pass\n\n\ndef test_bad():\n    assert 0, "nope"\n')
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    run = maestro("run-plan", "plan.yaml", "--results", "out", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    folder = maestro("--json", "report", tmp_path / "out")
+    document = json.loads(folder.stdout)
+    # results.json only: junit.xml and the pytest step's own XML in attachments/ repeat it
+    assert [i["path"] for i in document["inputs"]] == [str(tmp_path / "out" / "results.json")]
+    assert document["totals"] | {"time": 0} == {"tests": 3, "passed": 1, "failed": 2, "errors": 0, "skipped": 0, "flaky": 0, "time": 0}
+    junit = json.loads(maestro("--json", "report", tmp_path / "out" / "junit.xml").stdout)
+    assert junit["failing"] == document["failing"] == ["shell::lint", "test_mini::test_bad"]

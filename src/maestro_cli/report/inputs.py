@@ -60,6 +60,12 @@ def _expand(spec: str) -> Iterator[Path | None]:
 
 def _search(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
+        if RESULTS_NAME in files:
+            # a run-plan results folder: its junit.xml and the attachments' XML repeat what
+            # results.json holds, and reading them too would count every test again
+            dirs[:] = []
+            yield Path(root) / RESULTS_NAME
+            continue
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
         for name in sorted(files):
             if name.lower().endswith(".xml") or name == RESULTS_NAME:
