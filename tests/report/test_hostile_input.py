@@ -79,10 +79,10 @@ def test_xxe_under_strict_is_a_located_error(tmp_path: Path, secret_file: Path, 
 @pytest.mark.parametrize(
     ("name", "warning"),
     [
-        ("truncated.xml", "truncated.xml:5:31: malformed XML: no element found (the 1 test case(s) before it are counted)"),
-        ("empty.xml", "empty.xml:1:0: empty or truncated file: no test case could be read"),
+        ("truncated.xml", "truncated.xml:5:32: malformed XML: no element found (the 1 test case(s) before it are counted)"),
+        ("empty.xml", "empty.xml:1:1: empty or truncated file: no test case could be read"),
         ("pom.xml", "pom.xml: not a JUnit report: the root element is <{http://maven.apache.org/POM/4.0.0}project>"),
-        ("garbage.xml", "garbage.xml:1:0: malformed XML: syntax error"),
+        ("garbage.xml", "garbage.xml:1:1: malformed XML: syntax error"),
     ],
 )
 def test_bad_file_is_a_warning_and_the_rest_is_aggregated(report_json, name: str, warning: str) -> None:
@@ -103,7 +103,7 @@ def test_strict_makes_the_first_problem_fatal_with_its_location(run_cli) -> None
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: {BAD}/truncated.xml:5:31: malformed XML: no element found (the 1 test case(s) before it are counted)",
+        f"error: {BAD}/truncated.xml:5:32: malformed XML: no element found (the 1 test case(s) before it are counted)",
         "hint: 1 more problem(s); drop --strict to report what could be read",
     ]
 

@@ -56,7 +56,8 @@ def read_junit(path: Path, tally: Tally) -> InputInfo:
     except ET.ParseError as exc:
         line, column = exc.position
         info.ok = False
-        tally.problems.append(Problem(str(path), _parse_message(exc, folder), line, column))
+        # expat counts columns from 0; editors and file:line:col links count from 1
+        tally.problems.append(Problem(str(path), _parse_message(exc, folder), line, column + 1))
     except OSError as exc:
         info.ok = False
         tally.problems.append(Problem(str(path), f"cannot read: {exc.strerror or exc}"))
