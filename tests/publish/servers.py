@@ -12,6 +12,7 @@ import http.client
 import re
 import socket
 import socketserver
+import ssl
 import struct
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 USER = "alice"
 PASSWORD = "s3cret-Pa55word"  # long and odd enough that finding it in output is never a coincidence
@@ -113,6 +115,7 @@ class FaultyProxy:
 
     upstream: str
     latency: float = 0.0  # added to every request
+    tls: ssl.SSLContext | None = None  # a server-side context: the proxy speaks https
     stall_seconds: float = 5.0
     faults: list[str] = field(default_factory=list)
     forwarded_files: list[str] = field(default_factory=list)  # uploads that reached the server, in order
@@ -123,7 +126,7 @@ class FaultyProxy:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._server.server_address[1]}/"
 
     def start(self) -> FaultyProxy:
         proxy = self
@@ -135,6 +138,8 @@ class FaultyProxy:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -213,8 +218,19 @@ class FaultyProxy:
         connection.sendall(head.encode("latin-1") + body)
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command line."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def running_proxy(upstream: str, **options: float) -> Iterator[FaultyProxy]:
+def running_proxy(upstream: str, **options: Any) -> Iterator[FaultyProxy]:
     proxy = FaultyProxy(upstream, **options).start()
     try:
         yield proxy

@@ -7,10 +7,11 @@ saw exactly one upload of it reach the server.
 from __future__ import annotations
 
 import json
+import ssl
 
 import pytest
 
-from .servers import FaultyProxy, PypiServer
+from .servers import FaultyProxy, PypiServer, running_proxy, self_signed_certificate
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +94,20 @@ def test_client_errors_are_not_retried(run_cli, proxy: FaultyProxy, built):
     result = run_cli("publish", "--repository-url", proxy.url, "-u", "alice", "-p", "wrong-Pa55", *files)
     assert result.exit_code == 1
     assert proxy.posts_received == len(files)
+
+
+def test_https_with_the_right_ca_bundle_and_a_clear_refusal_without(run_cli, pypiserver: PypiServer, built, publish_args, tmp_path):
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    wheel = [f for f in built() if f.suffix == ".whl"]
+    with running_proxy(pypiserver.url, tls=context) as proxy:
+        untrusted = run_cli(*publish_args(proxy.url, *wheel))
+        assert untrusted.exit_code == 1
+        assert "the server's TLS certificate is not trusted" in untrusted.stderr
+        assert "hint: pass --cert" in untrusted.stderr
+        assert proxy.posts_received == 0  # not retried: a certificate does not get better
+
+        trusted = run_cli(*publish_args(proxy.url, *wheel, "--cert", cert))
+        assert trusted.exit_code == 0, trusted.stderr
+    assert wheel[0].name in pypiserver.stored()

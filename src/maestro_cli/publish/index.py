@@ -16,6 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from ..errors import RemoteError
 from ..resilience import RetryableError, parse_retry_after
+from .transport import failure
 
 if TYPE_CHECKING:
     import httpx
@@ -158,12 +159,17 @@ class Index:
         """The hash the index gives, or that of the file it serves, streamed."""
         if entry.sha256:
             return entry.sha256
+        import httpx
+
         digest = hashlib.sha256()
-        with self.client.stream("GET", entry.url) as response:
-            if response.status_code != 200:
-                raise RetryableError(f"the index answered HTTP {response.status_code} for {entry.filename}")
-            for block in response.iter_bytes():
-                digest.update(block)
+        try:
+            with self.client.stream("GET", entry.url) as response:
+                if response.status_code != 200:
+                    raise RetryableError(f"the index answered HTTP {response.status_code} for {entry.filename}")
+                for block in response.iter_bytes():
+                    digest.update(block)
+        except httpx.TransportError as exc:
+            raise failure(exc, f"reading {entry.url}") from exc
         return digest.hexdigest()
 
     def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
@@ -172,4 +178,4 @@ class Index:
         try:
             return self.client.get(url, headers=headers)
         except httpx.TransportError as exc:
-            raise RetryableError(f"cannot reach the index at {url}: {type(exc).__name__}") from exc
+            raise failure(exc, f"reading {url}") from exc

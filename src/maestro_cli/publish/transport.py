@@ -8,13 +8,15 @@ import sys
 from typing import TYPE_CHECKING
 
 from .. import resilience
-from ..errors import InputError
-from .credentials import Repository
+from ..errors import InputError, RemoteError
+from ..resilience import RetryableError
 
 if TYPE_CHECKING:
     import ssl
 
     import httpx
+
+    from .credentials import Repository
 
 
 def index_client(
@@ -31,6 +33,21 @@ def index_client(
     # bundle for nothing costs a tenth of a second or more at every start
     tls = tls_context(ca_bundle) if any(url.startswith("https:") for url in urls) else False
     return resilience.http_client(timeout=timeout, transport=transport, verify=tls, auth=repository.auth)
+
+
+def failure(exc: httpx.TransportError, doing: str) -> RemoteError | RetryableError:
+    """A transport error as maestro's: an untrusted certificate is final, anything else worth a retry."""
+    import httpx
+
+    text = str(exc)
+    if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in text:
+        return RemoteError(
+            f"{doing}: the server's TLS certificate is not trusted ({text})",
+            hint="pass --cert with the CA bundle that signed the index's certificate",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return RetryableError(f"{doing}: timed out ({type(exc).__name__})")
+    return RetryableError(f"{doing}: connection failed ({type(exc).__name__}: {text})")
 
 
 _EXISTS_PATTERNS = (

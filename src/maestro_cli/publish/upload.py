@@ -28,7 +28,7 @@ from . import multipart
 from .credentials import Repository
 from .distfiles import Distribution, form_fields
 from .index import Index, IndexFile, upload_url_hint
-from .transport import index_client, says_already_exists, server_message
+from .transport import failure, index_client, says_already_exists, server_message
 from .order import upload_waves
 
 if TYPE_CHECKING:
@@ -238,10 +238,8 @@ class Uploader:
         headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
         try:
             return self.client.post(self.repository.upload_url, content=body.chunks(report), headers=headers)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(f"timed out ({type(exc).__name__}) sending {dist.filename}") from exc
         except httpx.TransportError as exc:
-            raise RetryableError(f"connection failed sending {dist.filename}: {type(exc).__name__}: {exc}") from exc
+            raise failure(exc, f"sending {dist.filename}") from exc
         finally:
             self.on_progress(Progress(dist.filename, dist.size, phase="done"))
 
