@@ -56,7 +56,6 @@ class Repository:
     index_urls: list[str]
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    origin: str = "flag"  # where the URL came from, for messages
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -86,11 +85,8 @@ def resolve_repository(
     # a URL given outright must not receive the credentials ~/.pypirc keeps for PyPI
     section = {} if url_given and request.repository is None else _pypirc_section(pypirc_path(env), name)
 
-    raw_url, origin = _first(
-        (request.repository_url, "--repository-url / MAESTRO_REPOSITORY_URL"),
-        (env.get("TWINE_REPOSITORY_URL"), "TWINE_REPOSITORY_URL"),
-        (section.get("repository"), f"~/.pypirc [{name}]"),
-        (_BUILTIN_REPOSITORIES.get(name), "default"),
+    raw_url = _first(
+        request.repository_url, env.get("TWINE_REPOSITORY_URL"), section.get("repository"), _BUILTIN_REPOSITORIES.get(name)
     )
     upload_url, url_user, url_password = split_url(raw_url or "", allow_insecure=request.allow_insecure)
     redaction.register(url_password)
@@ -98,12 +94,8 @@ def resolve_repository(
     if request.token:
         username, password = TOKEN_USER, request.token
     else:
-        username = _first(
-            (request.username, ""), (url_user, ""), (env.get("TWINE_USERNAME"), ""), (section.get("username"), "")
-        )[0]
-        password = _first(
-            (request.password, ""), (url_password, ""), (env.get("TWINE_PASSWORD"), ""), (section.get("password"), "")
-        )[0]
+        username = _first(request.username, url_user, env.get("TWINE_USERNAME"), section.get("username"))
+        password = _first(request.password, url_password, env.get("TWINE_PASSWORD"), section.get("password"))
         redaction.register(password)
         if password is None and username and ask_password:
             password = _from_keyring(upload_url, username)
@@ -114,17 +106,15 @@ def resolve_repository(
                 password = prompt(f"Password for {username} at {upload_url}", True)
                 redaction.register(password)
 
-    index_urls = [_checked_index_url(request.index_url, request.allow_insecure)] if request.index_url else (
-        simple_url_candidates(upload_url)
-    )
-    return Repository(upload_url, index_urls, username, password, origin)
+    if request.index_url:
+        index_urls = [split_url(request.index_url, allow_insecure=request.allow_insecure)[0]]
+    else:
+        index_urls = simple_url_candidates(upload_url)
+    return Repository(upload_url, index_urls, username, password)
 
 
-def _first(*options: tuple[str | None, str]) -> tuple[str | None, str]:
-    for value, origin in options:
-        if value:
-            return value, origin
-    return None, ""
+def _first(*values: str | None) -> str | None:
+    return next((value for value in values if value), None)
 
 
 def split_url(url: str, *, allow_insecure: bool = False) -> tuple[str, str | None, str | None]:
@@ -147,10 +137,6 @@ def split_url(url: str, *, allow_insecure: bool = False) -> tuple[str, str | Non
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     return clean, user, password
-
-
-def _checked_index_url(url: str, allow_insecure: bool) -> str:
-    return split_url(url, allow_insecure=allow_insecure)[0]
 
 
 def _is_loopback(host: str) -> bool:
