@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -120,15 +121,25 @@ def read_inputs(
         chunks = _split(files, jobs * CHUNKS_PER_JOB)
         tally = Tally(top)
         done = 0
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_leave_interrupts_to_the_parent) as pool:
             futures = [pool.submit(_read_chunk, chunk, top, _spool_path(spool_dir, i)) for i, chunk in enumerate(chunks)]
-            for chunk, future in zip(chunks, futures, strict=True):
-                tally.merge(future.result())
-                done += len(chunk)
-                if progress:
-                    progress(done, len(files))
+            try:
+                for chunk, future in zip(chunks, futures, strict=True):
+                    tally.merge(future.result())
+                    done += len(chunk)
+                    if progress:
+                        progress(done, len(files))
+            except BaseException:  # Ctrl-C or a bug: chunks not started yet are dropped
+                for future in futures:
+                    future.cancel()
+                raise
         return tally
     return _read_chunk(files, top, _spool_path(spool_dir, 0), progress)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Workers ignore Ctrl-C: the parent stops, and no worker prints a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _read_chunk(files: list[Path], top: int, spool_path: Path | None, progress: Progress | None = None) -> Tally:
