@@ -6,15 +6,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .build import ProjectBuild, build_project, builds_document
 from .credentials import Prompt, RepositoryRequest, resolve_repository
 from .distfiles import collect_inputs, read_distributions
 from .upload import FileResult, Outcome, ProgressCallback, Uploader, UploadOptions
-
-if TYPE_CHECKING:
-    import httpx
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,6 @@ def publish(
     on_progress: ProgressCallback | None = None,
     on_build: Callable[[Path], None] | None = None,
     prompt: Prompt | None = None,
-    transport: httpx.BaseTransport | None = None,
 ) -> PublishResult:
     """Everything is checked (URL, credentials, every file's metadata) before the first byte is sent.
 
@@ -70,7 +66,7 @@ def publish(
             builds.append(build_project(project, Path(scratch) / str(number)))
         built = [file.path for build in builds for file in build.files]
         dists = read_distributions([*inputs.files, *built])
-        uploader = Uploader(repository, request.options, on_progress=on_progress, transport=transport)
+        uploader = Uploader(repository, request.options, on_progress=on_progress)
         try:
             results = uploader.run(dists)
         finally:

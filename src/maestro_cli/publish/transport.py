@@ -19,20 +19,14 @@ if TYPE_CHECKING:
     from .credentials import Repository
 
 
-def index_client(
-    repository: Repository,
-    *,
-    timeout: float | None = None,
-    ca_bundle: str | None = None,
-    transport: httpx.BaseTransport | None = None,
-) -> httpx.Client:
+def index_client(repository: Repository, *, timeout: float | None = None, ca_bundle: str | None = None) -> httpx.Client:
     """One client for uploads and simple-API lookups: the same credentials, TLS and timeouts."""
     import_httpcore()
     urls = [repository.upload_url, *repository.index_urls]
     # no TLS is spoken to an http:// index (loopback, or --allow-insecure), and loading the CA
     # bundle for nothing costs a tenth of a second or more at every start
     tls = tls_context(ca_bundle) if any(url.startswith("https:") for url in urls) else False
-    return resilience.http_client(timeout=timeout, transport=transport, verify=tls, auth=repository.auth)
+    return resilience.http_client(timeout=timeout, verify=tls, auth=repository.auth)
 
 
 def failure(exc: httpx.TransportError, doing: str) -> RemoteError | RetryableError:

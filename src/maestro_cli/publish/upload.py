@@ -95,11 +95,10 @@ class Uploader:
         options: UploadOptions,
         *,
         on_progress: ProgressCallback | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.repository = repository
         self.options = options
-        self.client = index_client(repository, timeout=options.timeout, ca_bundle=options.ca_bundle, transport=transport)
+        self.client = index_client(repository, timeout=options.timeout, ca_bundle=options.ca_bundle)
         self.index = Index(self.client, repository.index_urls)
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
