@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from maestro_cli.scan.duplicates import Unit, find_duplicates, rows_per_band
-from maestro_cli.scan.fingerprint import BINS, fingerprint_source, minhash, normalise
+from maestro_cli.scan.fingerprint import BINS, FileShingles, estimated_similarity, fingerprint_source, minhash, normalise
 
 from .conftest import FIXTURES
 
@@ -61,15 +61,29 @@ def test_python2_files_are_fingerprinted_too() -> None:
     assert [(kind, name) for kind, name, *_ in prints] == [("module", ""), ("function", "main")]
 
 
+def whole_file_signature(path: Path) -> tuple[int, ...] | None:
+    normalised = normalise(path.read_text())
+    return minhash(FileShingles(normalised).between(1, len(normalised)))
+
+
 def test_identical_code_has_identical_signatures_and_unrelated_code_does_not() -> None:
-    registry = normalise(BILLING_REGISTRY.read_text())
-    retry = normalise((FIXTURES / "billing-service" / "retry.py").read_text())
-    assert minhash("".join(registry)) == minhash("".join(registry))
-    signature = minhash("".join(registry))
+    signature = whole_file_signature(BILLING_REGISTRY)
     assert signature is not None and len(signature) == BINS
-    other = minhash("".join(retry))
+    assert whole_file_signature(BILLING_REGISTRY) == signature
+    other = whole_file_signature(FIXTURES / "billing-service" / "retry.py")
     assert other is not None
-    assert sum(a == b for a, b in zip(signature, other)) / BINS < 0.3
+    assert estimated_similarity(signature, other) < 0.3
+
+
+def test_a_units_shingles_are_those_inside_its_lines() -> None:
+    normalised = normalise("a = 1\nb = [x * 2 for x in range(10) if x % 3]\nc = 3\n")
+    shingles = FileShingles(normalised)
+    assert shingles.between(1, 1) == []  # "I=I" is shorter than one shingle
+    middle = shingles.between(2, 2)
+    assert len(middle) == len("I=[I*IforIinI(I)ifI%I]") - 15
+    assert middle == sorted(middle)
+    # the whole file adds the shingles that cross into the first and the last line
+    assert set(middle) < set(shingles.between(1, 2)) < set(shingles.between(1, 3))
 
 
 def test_the_drifted_registry_copy_is_one_group_of_two_modules() -> None:

@@ -9,8 +9,9 @@ not parse (Python 2) are fingerprinted too.
 Each unit (the module, every class, every function) of at least ``min_lines`` lines is shingled into
 16-byte windows of its normalised text and summarised by a one-permutation MinHash signature of
 ``BINS`` values: the share of equal positions in two signatures estimates the Jaccard similarity of
-their shingle sets. Everything heavy runs inside C (``re``, ``array``, ``set``, ``sorted``, ``zip``),
-and the result is plain tuples so that ``marshal`` caches it and worker processes return it cheaply.
+their shingle sets. The work per shingle runs inside C (``re``, ``array``, ``zip``, ``sort``,
+``bisect`` mapped over the bins), and the result is plain tuples so that ``marshal`` caches it and
+worker processes return it cheaply.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from __future__ import annotations
 import keyword
 import re
 from array import array
-from itertools import islice
+from bisect import bisect_left
+from itertools import accumulate, islice, repeat
 
 # bump when normalisation, shingling or the signature change: cached fingerprints are then not reused
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 BINS = 128
 WORD = 8  # bytes per array('Q') item; a shingle is two consecutive words, 16 normalised bytes
-_DENSIFY_STEP = 0x9E3779B97F4A7C15  # odd 64-bit constant: borrowed values differ by their distance
+# hash() of a tuple is a signed 64-bit int; bin i holds the i-th of BINS equal ranges of it
+_BIN_WIDTH = 2**64 // BINS
+_BIN_LOWS = tuple(-(2**63) + index * _BIN_WIDTH for index in range(BINS))
+_NO_VALUE = 2**63
 
 # a string or a comment, whichever starts first; the lookbehinds let the first character dispatch
 _STRING_OR_COMMENT = re.compile(
@@ -58,19 +63,61 @@ def normalise(text: str) -> list[str]:
 
 
 def fingerprint_source(data: bytes, min_lines: int) -> FilePrint:
-    """Line counts and the signatures of every unit of at least ``min_lines`` lines."""
+    """Line counts and the signatures of every unit of at least ``min_lines`` lines.
+
+    The units' first and last lines cut the file into segments; each segment is signed once, and a
+    unit's signature is the position-wise minimum over its segments, which is exactly the signature
+    of the union of their shingles (bins are value ranges). So every byte is hashed and sorted once,
+    however deeply units nest.
+    """
     text = data.decode("utf-8", "replace")
     lines = text.split("\n")
     normalised = normalise(text)
     code_lines = len(normalised) - normalised.count("")
+    physical = len(lines) - (1 if text.endswith("\n") else 0)
+    found = [unit for unit in find_units(lines, normalised) if unit[3] - unit[2] + 1 >= min_lines]
+    if not found:
+        return (physical, code_lines, [])
+    shingles = FileShingles(normalised)
+    cuts = sorted({cut for _, _, start, end in found for cut in (start, end + 1)})
+    segments = [(first, following - 1, minhash(shingles.between(first, following - 1))) for first, following in zip(cuts, cuts[1:])]
     units: list[UnitPrint] = []
-    for kind, name, start, end in find_units(lines, normalised):
-        if end - start + 1 < min_lines:
-            continue
-        signature = minhash("".join(normalised[start - 1 : end]))
-        if signature is not None:
-            units.append((kind, name, start, end, signature))
-    return (len(lines) - (1 if text.endswith("\n") else 0), code_lines, units)
+    for kind, name, start, end in found:
+        signatures = [signature for first, last, signature in segments if start <= first and last <= end and signature]
+        if signatures:
+            units.append((kind, name, start, end, tuple(map(min, *signatures)) if len(signatures) > 1 else signatures[0]))
+    return (physical, code_lines, units)
+
+
+class FileShingles:
+    """Every 16-byte shingle of a file's normalised text, hashed once, sliced out for each unit.
+
+    For each of the 8 byte offsets the text is read as 8-byte words (``array``); a shingle is two
+    consecutive words, and a tuple of ints hashes the same in every process and run, unlike str and
+    bytes. A unit's shingles are the ones that lie wholly inside its lines.
+    """
+
+    def __init__(self, normalised: list[str]) -> None:
+        data = "".join(normalised).encode("ascii", "replace")  # one byte per character, so offsets hold
+        self.line_starts = [0, *accumulate(map(len, normalised))]
+        self.by_offset: list[list[int]] = []
+        for offset in range(WORD):
+            words = array("Q")
+            words.frombytes(data[offset : offset + (len(data) - offset) // WORD * WORD])
+            self.by_offset.append(list(map(hash, zip(words, islice(words, 1, None)))))
+
+    def between(self, first_line: int, last_line: int) -> list[int]:
+        """The shingles wholly inside the lines, sorted; repeats stay (they change no minimum)."""
+        start, end = self.line_starts[first_line - 1], self.line_starts[last_line]
+        found: list[int] = []
+        for offset, hashes in enumerate(self.by_offset):
+            # shingle k of this offset covers bytes offset + 8k .. offset + 8k + 15
+            first = max(0, -((offset - start) // WORD))
+            last = (end - 2 * WORD - offset) // WORD
+            if last >= first:  # a negative slice end would count from the back
+                found += hashes[first : last + 1]
+        found.sort()
+        return found
 
 
 def find_units(lines: list[str], normalised: list[str]) -> list[tuple[str, str, int, int]]:
@@ -112,37 +159,22 @@ def find_units(lines: list[str], normalised: list[str]) -> list[tuple[str, str, 
     return [("module", "", 1, last_code), *found] if last_code else found
 
 
-def minhash(normalised: str) -> tuple[int, ...] | None:
-    """The one-permutation MinHash of the text's 16-byte shingles; None when it has fewer than two words."""
-    data = normalised.encode("ascii", "replace")
-    shingles: set[int] = set()
-    for offset in range(WORD):
-        count = (len(data) - offset) // WORD
-        if count < 2:
-            break
-        words = array("Q")
-        words.frombytes(data[offset : offset + count * WORD])
-        # a tuple of ints hashes the same in every process and run, unlike str and bytes
-        shingles.update(map(hash, zip(words, islice(words, 1, None))))
+def minhash(shingles: list[int]) -> tuple[int, ...] | None:
+    """The one-permutation MinHash of sorted shingle hashes; None when there are none.
+
+    Bin i holds the i-th of BINS equal ranges of hash values, so its minimum is the first value at
+    or above its lower bound: one bisection per bin, mapped in C, no Python work per shingle. An
+    empty bin's bisection lands on the next filled bin's minimum, which is rotation densification
+    for free: the borrowed value lies in the donor's range, so it never equals a real value of the
+    empty bin, and two units share it only when both borrow from the same bin across the same
+    empty stretch. Past the last filled bin, the value is ``_NO_VALUE``, above every hash, so that
+    the position-wise minimum of two signatures is still the signature of the union.
+    """
     if not shingles:
         return None
-    # each shingle falls in bin hash % BINS; writing the bins in descending order leaves each bin's minimum
-    descending = sorted(shingles, reverse=True)
-    bins = dict(zip(map(BINS.__rmod__, descending), descending))
-    return _densified(bins)
-
-
-def _densified(bins: dict[int, int]) -> tuple[int, ...]:
-    """Fill empty bins from the next filled one (rotation), so that small units still compare fairly."""
-    if len(bins) == BINS:
-        return tuple(bins[index] for index in range(BINS))
-    signature = []
-    for index in range(BINS):
-        distance = 0
-        while (index + distance) % BINS not in bins:
-            distance += 1
-        signature.append(bins[(index + distance) % BINS] + distance * _DENSIFY_STEP)
-    return tuple(signature)
+    positions = map(bisect_left, repeat(shingles, BINS), _BIN_LOWS)
+    shingles.append(_NO_VALUE)
+    return tuple(map(shingles.__getitem__, positions))
 
 
 def estimated_similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
