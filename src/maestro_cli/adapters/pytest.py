@@ -84,7 +84,8 @@ def run_pytest(python: str, args: Sequence[str], step: StepSpec, context: StepCo
 def _summary(exit_code: int, cases: list[TestCase]) -> str:
     if exit_code in _EXIT_MESSAGES:
         return _EXIT_MESSAGES[exit_code]
-    failed = [case for case in cases if case.outcome in ("failed", "error")]
+    # sorted: with xdist workers the JUnit file lists cases in the order they finished
+    failed = sorted((case for case in cases if case.outcome in ("failed", "error")), key=lambda c: (c.classname, c.name))
     if not failed:
         return f"pytest exited with {exit_code}"
     names = ", ".join(case.name for case in failed[:3]) + (", ..." if len(failed) > 3 else "")
