@@ -26,6 +26,7 @@ from pathlib import Path
 
 from maestro_cli.extract.analysis import ImportContext, ImportKind, analyse_modules
 from maestro_cli.extract.distributions import DistributionResolver, installed_modules
+from maestro_cli.extract.layout import walk_files
 from maestro_cli.extract.roots import locate, module_name, top_level_modules
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -69,10 +70,10 @@ def best_of(repeat: int, run: Callable[[], object], before: Callable[[], None] =
     return wall, cpu, result
 
 
-def bare_loop(files: list[Path]) -> set[str]:
-    """The pure-Python floor: one process, ast.parse every file, walk it for imports."""
+def bare_loop(package: Path) -> set[str]:
+    """The pure-Python floor: one process, find the files, ast.parse each, walk it for imports."""
     found: set[str] = set()
-    for path in files:
+    for path in package.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_bytes())):
             if isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
@@ -84,7 +85,8 @@ def bare_loop(files: list[Path]) -> set[str]:
 def maestro_analysis(package: Path, root: Path, cache_dir: Path) -> dict[str, str | None]:
     """What ``maestro extract --dry-run`` computes for the imports: classify all, resolve third-party ones."""
     location = locate(package, root)
-    modules = {p: module_name(p, location.import_root) for p in sorted(package.rglob("*.py"))}
+    files = [p for p in walk_files(package, root, []) if p.suffix == ".py"]
+    modules = {p: module_name(p, location.import_root) for p in files}
     context = ImportContext(location.dotted_name, frozenset(top_level_modules(location.import_roots)))
     analysed = analyse_modules(modules, context, root=root, cache_dir=cache_dir, jobs=2)
     resolver = DistributionResolver(cache_dir=cache_dir)
@@ -130,7 +132,7 @@ def main() -> None:
     def in_process_cache_only() -> None:
         installed_modules.cache_clear()  # a new process would not have it either
 
-    bare = best_of(args.repeat, lambda: bare_loop(files))
+    bare = best_of(args.repeat, lambda: bare_loop(package))
     cold = best_of(args.repeat, lambda: maestro_analysis(package, root, cache_dir), before=empty_cache)
     warm = best_of(args.repeat, lambda: maestro_analysis(package, root, cache_dir), before=in_process_cache_only)
     grimp_run = best_of(args.repeat, lambda: grimp_graph(package))

@@ -141,7 +141,13 @@ def _walk_dirs(root: Path, depth: int) -> Iterator[Path]:
     except OSError:
         return
     for entry in children:
-        if entry.is_dir(follow_symlinks=False) and entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
+        # a package holds modules, not projects: not descending into them keeps this walk short
+        if (
+            entry.is_dir(follow_symlinks=False)
+            and entry.name not in SKIPPED_DIRS
+            and not entry.name.startswith(".")
+            and not os.path.exists(os.path.join(entry.path, "__init__.py"))
+        ):
             yield from _walk_dirs(Path(entry.path), depth - 1)
 
 
