@@ -55,3 +55,20 @@ def test_the_table_names_its_source_and_licence() -> None:
     assert document["_license"] == "Apache-2.0"
     assert "pipreqs" in document["_about"]
     assert "google" not in document["modules"]  # a namespace no single project owns
+
+
+def test_the_installed_map_is_kept_on_disk_until_site_packages_changes(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.extract import distributions
+
+    distributions.installed_modules.cache_clear()
+    first = distributions.installed_modules(tmp_path)
+
+    def no_scan() -> None:
+        raise AssertionError("scanned the environment again")
+
+    monkeypatch.setattr(distributions.metadata, "packages_distributions", no_scan)
+    distributions.installed_modules.cache_clear()
+    try:
+        assert distributions.installed_modules(tmp_path) == first
+    finally:
+        distributions.installed_modules.cache_clear()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from maestro_cli.extract.roots import locate
+
+
+def make(root: Path, *files: str) -> None:
+    for name in files:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+
+
+def test_src_layout_with_a_namespace_package(tmp_path: Path) -> None:
+    make(tmp_path, "pyproject.toml", "src/acme/resilience/__init__.py", "src/acme/resilience/retry.py", "src/acme/billing/__init__.py")
+    location = locate(tmp_path / "src" / "acme" / "resilience")
+    assert (location.root, location.import_root, location.dotted_name) == (tmp_path, tmp_path / "src", "acme.resilience")
+    assert location.is_package
+
+
+def test_root_is_the_nearest_project_folder_and_a_module_gets_its_dotted_name(tmp_path: Path) -> None:
+    make(tmp_path, "services/billing/setup.py", "services/billing/billing/__init__.py", "services/billing/billing/tax.py")
+    location = locate(tmp_path / "services" / "billing" / "billing" / "tax.py")
+    assert (location.root, location.dotted_name, location.is_package) == (tmp_path / "services" / "billing", "billing.tax", False)
+
+
+def test_without_project_files_root_is_the_first_folder_that_is_not_a_package(tmp_path: Path) -> None:
+    make(tmp_path, "legacy/app/__init__.py", "legacy/app/core/__init__.py", "legacy/app/core/rules.py")
+    location = locate(tmp_path / "legacy" / "app" / "core")
+    assert (location.root, location.dotted_name) == (tmp_path / "legacy", "app.core")
