@@ -15,6 +15,8 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..errors import did_you_mean
+
 if TYPE_CHECKING:
     import jinja2
     from jinja2 import nodes
@@ -37,6 +39,16 @@ def environment() -> jinja2.Environment:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
+    class Undefined(jinja2.StrictUndefined):
+        """Names what is missing and what is there: "no 'sute' (did you mean 'suite'?)"."""
+
+        @property
+        def _undefined_message(self) -> str:
+            parent, name = self._undefined_obj, self._undefined_name
+            if self._undefined_hint or not isinstance(parent, Mapping) or not isinstance(name, str):
+                return str(super()._undefined_message)
+            return f"no '{name}'{did_you_mean(name, [str(key) for key in parent])}"
+
     return SandboxedEnvironment(
         variable_start_string="${{",
         variable_end_string="}}",
@@ -44,7 +56,7 @@ def environment() -> jinja2.Environment:
         block_end_string="%}}",
         comment_start_string="${{#",
         comment_end_string="#}}",
-        undefined=jinja2.StrictUndefined,
+        undefined=Undefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
