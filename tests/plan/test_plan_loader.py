@@ -156,12 +156,14 @@ def test_reading_a_step_that_is_not_needed_or_unknown(write_plan: Callable[..., 
             if: steps['biuld'].outcome == 'passed'
           - id: bad
             run: echo ${{ vars.nope }}
+            if: vars.suit == 'smoke'
         """
     )
     assert _problems(path) == [
         "plan.yaml:6:10: steps[1].run: reads steps.build but does not need it: add 'build' to needs",
         "plan.yaml:7:9: steps[1].if: reads steps.biuld, an unknown step (did you mean 'build'?)",
         "plan.yaml:9:10: steps[2].run: undefined in template: no 'nope'",
+        "plan.yaml:10:9: steps[2].if: undefined in condition: no 'suit'",
     ]
 
 

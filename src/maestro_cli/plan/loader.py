@@ -7,6 +7,7 @@ problem becomes one ``file:line:col: path: message`` line, sorted by position, i
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 from collections.abc import Mapping
@@ -260,6 +261,19 @@ def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None
                     problems.add(("steps", index, field_name), f"reads steps.{ref}, an unknown step{did_you_mean(ref, ids)}")
                 elif ref not in ancestors[step.id]:
                     problems.add(("steps", index, field_name), f"reads steps.{ref} but does not need it: add '{ref}' to needs")
+        _try_condition(step, index, builder, ids, problems)
+
+
+def _try_condition(step: Step, index: int, builder: _StepBuilder, ids: list[str], problems: _Problems) -> None:
+    """Evaluate an ``if:`` once now, with every step passed, so that a typo fails before the run."""
+    if step.condition in expressions.STATUS_CONDITIONS or not expressions.condition_references(step.condition) <= set(ids):
+        return  # nothing to try, or an unknown step already reported
+    probe_steps = {step_id: {"outcome": "passed", "outputs": collections.defaultdict(str)} for step_id in ids}
+    functions = {name[:-2]: (lambda: True) for name in expressions.STATUS_CONDITIONS}
+    try:
+        expressions.evaluate(step.condition, {**builder.context, "matrix": step.matrix, "steps": probe_steps, **functions})
+    except TemplateError as exc:
+        problems.add(("steps", index, "if"), str(exc))
 
 
 def _templates_of(step: Step) -> list[tuple[str, str]]:
