@@ -14,7 +14,7 @@ import redis
 from maestro_cli.adapters.base import StepSpec
 from maestro_cli.adapters.registry import load_registry
 from maestro_cli.plan.executor import AttemptRequest
-from maestro_cli.queue import ERRORS_STREAM, GROUP, JOBS_STREAM, jobs_stream, results_stream, run_key
+from maestro_cli.queue import ERRORS_STREAM, GROUP, JOBS_STREAM, jobs_stream, results_stream, run_key, worker_key
 from maestro_cli.queue.connection import parse_queue_url
 from maestro_cli.queue.coordinator import close_run, enqueue, open_run
 from maestro_cli.queue.jobs import Job, seal, unseal
@@ -215,6 +215,8 @@ def test_logs_are_streamed_while_the_step_runs(client: redis.Redis, redis_url: s
 
     wait_for(lambda: "first line" in "".join(r["text"] for r in reports(client, kind="log")), "the first log line")
     assert reports(client, kind="result") == []  # still running
+    assert json.loads(client.get(worker_key("w1")))["concurrency"] == 1  # its heartbeat
     client.hset(run_key("run1"), "cancel:chatty#1", "cancelled")
     thread.join(30)
+    assert not client.exists(worker_key("w1"))  # gone with the worker
     assert json.loads(json.dumps(reports(client, kind="result")))[0]["result"]["outcome"] == "cancelled"

@@ -12,7 +12,9 @@ every (run, step, attempt) once. The layout, in one place so that both sides agr
 ``maestro:streams:automation:errors``
     the workers' own errors (a refused job, a missing adapter, an adapter that crashed);
 ``maestro:runs:<run id>``
-    a hash: the run's state, which attempts are done and which the coordinator cancelled.
+    a hash: the run's state, which attempts are done and which the coordinator cancelled;
+``maestro:workers:<name>``
+    a live worker's presence (its tags, concurrency, jobs running), renewed by its heartbeat.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ JOBS_STREAM = "maestro:streams:automation:jobs"
 ERRORS_STREAM = "maestro:streams:automation:errors"
 RESULTS_STREAM_PREFIX = "maestro:streams:automation:results:"
 RUN_KEY_PREFIX = "maestro:runs:"
+WORKER_KEY_PREFIX = "maestro:workers:"
 GROUP = "maestro-workers"
 
 # Streams are trimmed with MAXLEN ~ (whole macro nodes, cheap). The jobs stream keeps far more
@@ -60,6 +63,10 @@ def results_stream(run_id: str) -> str:
 
 def run_key(run_id: str) -> str:
     return RUN_KEY_PREFIX + run_id
+
+
+def worker_key(name: str) -> str:
+    return WORKER_KEY_PREFIX + name
 
 
 def attempt_field(prefix: str, step_id: str, attempt: int) -> str:

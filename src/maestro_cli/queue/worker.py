@@ -14,6 +14,7 @@ At-least-once delivery, built on the consumer group's pending-entries list:
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import tempfile
@@ -41,6 +42,7 @@ from . import (
     results_stream,
     run_key,
     streams_for_worker,
+    worker_key,
 )
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
 from .jobs import Job, RefusedMessage, claimed_identity, seal, unseal
@@ -172,6 +174,7 @@ class Worker:
         self._stopping = threading.Event()
         self._taken = 0  # jobs started, for --max-jobs
         self._fatal: BaseException | None = None
+        self._announced = 0.0  # monotonic time of the last heartbeat
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> WorkerSummary:
@@ -179,6 +182,7 @@ class Worker:
         with talking_to(self.options.queue):
             for stream in self.streams:
                 create_group(self.client, stream)
+            self._announce()
         ticker = threading.Thread(target=self._tick_forever, name="maestro-worker-tick", daemon=True)
         ticker.start()
         pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="maestro-job")
@@ -451,6 +455,8 @@ class Worker:
         with self._lock:
             held_jobs = [held for held in self._running.values() if held.job is not None]
         now = time.monotonic()
+        if now - self._announced >= HEARTBEAT_SECONDS:
+            self._announce()
         for held in held_jobs:
             job = held.job
             assert job is not None
@@ -486,9 +492,18 @@ class Worker:
             pipe.execute()
             self.summary.handed_back += 1
 
+    def _announce(self) -> None:
+        """The worker's heartbeat: a key that lives three beats, so a dead worker's soon goes."""
+        with self._lock:
+            running = len(self._running)
+        presence = {"tags": list(self.options.tags), "concurrency": self.options.concurrency, "running": running, "time": time.time()}
+        self.client.set(worker_key(self.options.name), json.dumps(presence), ex=int(3 * HEARTBEAT_SECONDS))
+        self._announced = time.monotonic()
+
     def _forget_consumer_if_idle(self) -> None:
         """Remove this worker from the groups; only where it holds nothing (that would lose jobs)."""
         try:
+            self.client.delete(worker_key(self.options.name))
             for stream in self.streams:
                 mine = [c for c in self.client.xinfo_consumers(stream, GROUP) if c["name"] == self.options.name]
                 if mine and mine[0]["pending"] == 0:

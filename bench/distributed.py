@@ -1,0 +1,155 @@
+"""Distributed run-plan overhead: the same plans through `maestro worker`s on Redis and locally.
+
+1. 1,000 no-op steps: two local workers (one step at a time each) beside the same plan run
+   locally with `--jobs 2`; the ratio, and the overhead per step the queue adds.
+2. 40 steps of `sleep 1` on 4 workers × 10 concurrency: every step at once, so wall ≈ 1–2 s.
+
+A redis-server of its own on a free loopback port, without persistence. Prints a Markdown table:
+wall time of the whole `maestro run-plan` (start-up included) and of the run itself (results.json
+`started` to `finished`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+MAESTRO = Path(sys.executable).parent / "maestro"
+SECRET = "bench-queue-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise SystemExit("redis-server is not installed (Debian: apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def workers(url: str, count: int, concurrency: int, folder: Path) -> Iterator[None]:
+    """``count`` workers, ready (their consumer groups made) before the plan starts; SIGTERM at the end."""
+    env = {**os.environ, "MAESTRO_QUEUE_SECRET": SECRET}
+    started = [
+        subprocess.Popen(
+            [str(MAESTRO), "-q", "worker", "--queue", url, "--name", f"bench-{count}x{concurrency}-{n}", "--concurrency", str(concurrency)],
+            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+    wait_for_workers(url, [f"bench-{count}x{concurrency}-{n}" for n in range(count)])  # start-up is not measured
+    try:
+        yield
+    finally:
+        for process in started:
+            process.send_signal(signal.SIGTERM)
+        for process in started:
+            process.wait(timeout=60)
+
+
+def wait_for_workers(url: str, names: list[str]) -> None:
+    """Until every worker has sent its first heartbeat (``maestro:workers:<name>``)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(600):
+        if client.exists(*(f"maestro:workers:{name}" for name in names)) == len(names):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"workers {names} did not start")
+
+
+def plan(folder: Path, name: str, command: str, count: int) -> Path:
+    path = folder / f"{name}.json"  # JSON is YAML
+    path.write_text(json.dumps({"version": 1, "name": name, "steps": [{"id": f"s{i}", "run": command} for i in range(count)]}))
+    return path
+
+
+def run_plan(plan_file: Path, results: str, *args: str) -> tuple[float, float]:
+    """(wall seconds of the command, seconds of the run itself from results.json)."""
+    env = {**os.environ, "MAESTRO_QUEUE_SECRET": SECRET}
+    start = time.perf_counter()
+    subprocess.run([str(MAESTRO), "-q", "run-plan", str(plan_file), "--results", results, *args],
+                   cwd=plan_file.parent, env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    document = json.loads((plan_file.parent / results / "results.json").read_text())
+    run = (datetime.fromisoformat(document["finished"]) - datetime.fromisoformat(document["started"])).total_seconds()
+    return wall, run
+
+
+def median_pair(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="maestro-bench-distributed-") as tmp:
+        folder = Path(tmp)
+        noop = plan(folder, "noop", "true", 1000)
+        sleeps = plan(folder, "sleeps", "sleep 1", 40)
+        local, queued, sleeping = [], [], []
+        with redis_server(folder) as url:
+            for run in range(args.runs):
+                local.append(run_plan(noop, f"local-{run}", "--jobs", "2"))
+            with workers(url, 2, 1, folder):
+                for run in range(args.runs):
+                    queued.append(run_plan(noop, f"queued-{run}", "--queue", url))
+            with workers(url, 4, 10, folder):
+                for run in range(args.runs):
+                    sleeping.append(run_plan(sleeps, f"sleeps-{run}", "--queue", url))
+    (local_wall, local_run), (queue_wall, queue_run) = median_pair(local), median_pair(queued)
+    sleep_wall, sleep_run = median_pair(sleeping)
+    per_step_ms = (queue_run - local_run) / 1000 * 1000
+    print(f"### distributed run-plan (median of {args.runs} run(s); wall includes start-up)\n")
+    print("| workload | maestro run-plan --queue | locally | ratio (wall / run) | target |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    print(
+        f"| 1,000 no-op steps: 2 workers × 1 vs `--jobs 2` | {queue_wall:.2f} s (run {queue_run:.2f} s) "
+        f"| {local_wall:.2f} s (run {local_run:.2f} s) | {queue_wall / local_wall:.2f}× / {queue_run / local_run:.2f}× "
+        f"| overhead per step: {per_step_ms:+.2f} ms |"
+    )
+    print(
+        f"| 40 × `sleep 1`: 4 workers × 10 | {sleep_wall:.2f} s (run {sleep_run:.2f} s) | ideal: 1.00 s "
+        f"| {sleep_wall:.2f}× / {sleep_run:.2f}× | wall ≈ 1–2 s |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
