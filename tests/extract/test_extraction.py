@@ -25,7 +25,7 @@ def test_dry_run_json_is_the_analysis_and_writes_nothing(legacy_repo: Path, run_
     destinations = {f["destination"] for f in document["files"]}
     assert {"src/acme_resilience/data/policies.yaml", "tests/shared/test_retry.py", "tests/conftest.py", "LICENSE"} <= destinations
     assert {"tests/helpers.py", "tests/__init__.py"} <= destinations  # a helper the tests import travels with them
-    assert "tests/shared/samples/policy.json" in destinations  # and the data beside them
+    assert {"tests/shared/samples/policy.json", "tests/shared/samples/sample_app.py"} <= destinations  # and what lies beside them
     assert "tests/billing/test_invoices.py" not in destinations
     assert not (legacy_repo.parent / "extracted").exists()
 

@@ -97,3 +97,10 @@ def test_a_declared_backport_stays_with_its_marker(tmp_path: Path) -> None:
     code = "if sys.version_info >= (3, 10):\n    from importlib import metadata\nelse:\n    import lxml as metadata\nimport regex\n"
     needs = infer(tmp_path, code, declared=declared)
     assert needs.dependencies == ['lxml>=3.6; python_version < "3.10"', "regex"]
+
+
+def test_tests_keep_an_unknown_module_only_when_the_repo_declares_it(tmp_path: Path) -> None:
+    declared = Declared(requirements={"hypothesis": "hypothesis>=6"})
+    needs = infer(tmp_path, "x = 1\n", tests="import hypothesis\nimport blueprintapp\n", declared=declared)
+    assert needs.test_dependencies == ["hypothesis>=6", "pytest"]
+    assert needs.warnings == ["test_code.py:2: 'blueprintapp' is neither installed nor declared; not a test dependency"]

@@ -78,7 +78,7 @@ def infer_requirements(
             result.dependencies.append(requirement)
         elif need.optional:
             result.optional_dependencies[key] = [requirement]
-    test_needs = _needs(list(tests), declared, resolver, result)
+    test_needs = _needs(list(tests), declared, resolver, result, guesses=False)
     test_needs.setdefault(TEST_RUNNER, _Need(TEST_RUNNER))
     # pytest plugins load through entry points, never by import: the repo's declarations name them
     for key, requirement in declared.requirements.items():
@@ -98,7 +98,11 @@ def infer_requirements(
     return result
 
 
-def _needs(modules: list[ModuleImports], declared: Declared, resolver: DistributionResolver, result: Requirements) -> dict[str, _Need]:
+def _needs(
+    modules: list[ModuleImports], declared: Declared, resolver: DistributionResolver, result: Requirements, *, guesses: bool = True
+) -> dict[str, _Need]:
+    """Distributions the imports need; without ``guesses``, a module nothing knows (often one a test
+    makes at run time, or puts on sys.path itself) is only kept when the repo declares it."""
     needs: dict[str, _Need] = {}
     reported: set[str] = {a.module for a in result.ambiguous}
     for record, necessity in _third_party(modules):
@@ -117,6 +121,9 @@ def _needs(modules: list[ModuleImports], declared: Declared, resolver: Distribut
         if necessity is Necessity.COVERED and key not in declared.hard:
             continue  # a standard-library alternative exists, and the repo does not insist
         if key not in needs and resolution.resolved_by is ResolvedBy.GUESS and key not in declared.requirements:
+            if not guesses:
+                result.warnings.append(f"{where}: '{record.top}' is neither installed nor declared; not a test dependency")
+                continue
             result.warnings.append(
                 f"{where}: no installed distribution or known mapping provides '{record.top}'; assuming '{resolution.distribution}'"
             )

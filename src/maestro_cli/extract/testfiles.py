@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .analysis import ImportKind, ModuleImports
 from .crossings import Crossing, find_crossings, test_helper_file
-from .layout import TEST_DIRS, PlannedFile, Role, conftests_for, test_candidates, test_destination, walk_files
+from .layout import TEST_DIRS, PlannedFile, Role, conftests_for, is_test_file, test_candidates, test_destination, walk_files
 from .roots import SourceLocation, module_name
 
 Analyse = Callable[[dict[Path, str]], list[ModuleImports]]
@@ -51,17 +51,19 @@ def find_tests(location: SourceLocation, analyse: Analyse, warnings: list[str], 
 
 
 def _test_data(files: list[PlannedFile], root: Path, warnings: list[str]) -> list[PlannedFile]:
-    """Data files (certificates, samples) in the tests folders the carried tests live in, copied as bytes."""
+    """What else lives in the tests folders the carried tests are in: data (certificates, samples)
+    and modules that are not tests themselves (sample apps a test puts on sys.path)."""
     folders = {
         f.source.parent for f in files
         if f.source.name != "conftest.py" and any(p in TEST_DIRS for p in f.source.parent.relative_to(root).parts)
     }
     outermost = [f for f in folders if not any(other in f.parents for other in folders)]
+    taken = {f.source for f in files}
     return [
         PlannedFile(path, test_destination(path, root), Role.TEST)
         for folder in sorted(outermost)
         for path in walk_files(folder, root, warnings)
-        if path.suffix != ".py"
+        if path not in taken and not is_test_file(path) and path.name != "conftest.py"
     ]
 
 
