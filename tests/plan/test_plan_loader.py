@@ -206,3 +206,17 @@ def test_levels_group_the_graph(write_plan: Callable[..., Path]) -> None:
     plan = load_plan(path, load_registry())
     assert plan.levels() == [["lint", "unit"], ["api"], ["report"]]
     assert plan.levels({"lint", "report"}) == [["lint"], ["report"]]
+
+
+def test_x_keys_hold_yaml_anchors_for_steps_to_merge(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        x-slow: &slow {timeout: 5, retries: 1}
+        steps:
+          - {<<: *slow, id: a, run: echo a}
+          - {<<: *slow, id: b, run: echo b, retries: 3}
+        """
+    )
+    plan = load_plan(path, load_registry())
+    assert [(s.id, s.timeout, s.retries) for s in plan.steps] == [("a", 5.0, 1), ("b", 5.0, 3)]

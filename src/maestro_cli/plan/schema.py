@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -91,8 +92,9 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         yield SchemaProblem(path, f"'{instance}' is not a valid name: {_rule(error)}", (*path, instance))
     elif kind == "additionalProperties" and value is False:
         allowed = error.schema.get("properties", {})
+        patterns = list(error.schema.get("patternProperties", {}))
         for key in instance:
-            if key not in allowed:
+            if key not in allowed and not any(re.search(pattern, str(key)) for pattern in patterns):
                 yield SchemaProblem(path, f"unknown key '{key}'{did_you_mean(str(key), allowed)}", (*path, key))
     elif kind == "required":
         for key in value:
