@@ -220,3 +220,8 @@ def test_x_keys_hold_yaml_anchors_for_steps_to_merge(write_plan: Callable[..., P
     )
     plan = load_plan(path, load_registry())
     assert [(s.id, s.timeout, s.retries) for s in plan.steps] == [("a", 5.0, 1), ("b", 5.0, 3)]
+
+
+def test_a_key_written_twice_is_a_problem(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: a\n    run: echo a\n    run: echo b\n")
+    assert _problems(path) == ["plan.yaml:5:5: steps[0].run: duplicate key 'run'"]

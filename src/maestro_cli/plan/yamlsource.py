@@ -87,16 +87,21 @@ def _construct(loader: Any, node: Any, path: YamlPath, source: Source) -> Any:
 
     source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
+        # keys written here, as opposed to merged in from an anchor, which they may override
+        own = {id(key_node) for key_node, _ in node.value}
         loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         mapping: dict[Any, Any] = {}
+        written: set[Any] = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):  # `on:` is True and `1:` an int in YAML; plans name keys
                 key = str(key)
             child = (*path, key)
-            if key in mapping:
-                where = Location(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                source.problems.append(f"{where}: {dotted(child)}: duplicate key '{key}'")
+            if id(key_node) in own:
+                if key in written:
+                    where = Location(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                    source.problems.append(f"{where}: {dotted(child)}: duplicate key '{key}'")
+                written.add(key)
             source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             mapping[key] = _construct(loader, value_node, child, source)
         return mapping
