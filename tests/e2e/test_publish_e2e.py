@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,43 @@ def test_build_publish_install_import(tmp_path: Path):
         assert install.returncode == 0, install.stderr
     imported = _run(python, "-c", "import acme_e2e; print(acme_e2e.hello())", cwd=tmp_path)
     assert imported.stdout.strip() == "hello from acme", imported.stderr
+
+
+def _run_on_a_terminal(command: list[str], answers: list[tuple[bytes, str]], cwd: Path) -> tuple[int, str]:
+    """Run ``command`` on a pseudo-terminal, typing each answer once its prompt has appeared."""
+    leader, follower = os.openpty()
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, cwd=cwd, start_new_session=True)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        seen += chunk
+        if answers and answers[0][0] in seen.rsplit(b"\n", 1)[-1]:
+            os.write(leader, (answers.pop(0)[1] + "\n").encode())
+    os.close(leader)
+    return process.wait(timeout=30), seen.decode(errors="replace")
+
+
+def test_credentials_are_asked_on_a_terminal_and_never_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # this machine's keyring stays out
+    project = write_project(tmp_path, "acme-prompted")
+    with running_pypiserver(tmp_path / "server") as server:
+        command = [str(MAESTRO), "publish", "--repository-url", server.url, str(project)]
+        code, screen = _run_on_a_terminal(command, [(b"User name for", USER), (b"Password for alice", PASSWORD)], tmp_path)
+        assert code == 0, screen
+        assert "2 uploaded" in screen
+        assert PASSWORD not in screen  # typed without echo
+        assert len(server.stored()) == 2
+
+        without_terminal = _run(MAESTRO, "publish", "--repository-url", server.url, "--skip-existing", project, cwd=tmp_path)
+        assert without_terminal.returncode == 1  # no prompt without a terminal: the server refuses
+        assert "HTTP 401" in without_terminal.stderr

@@ -86,13 +86,12 @@ def publish(
         ca_bundle=str(cert) if cert else None,
         verify_listing=not no_verify,
     )
-    prompt = _prompt if console.is_interactive and sys.stdin.isatty() else None
-    with _progress_display(console) as (on_progress, on_build):
+    with _progress_display(console) as (on_progress, on_build, ask):
         result = run_publish(
             PublishRequest(paths=list(paths or []), target=target, options=options),
             on_progress=on_progress,
             on_build=on_build,
-            prompt=prompt,
+            prompt=ask if console.is_interactive and sys.stdin.isatty() else None,
         )
     if console.json_mode:
         console.print_json(result_document(result))
@@ -101,13 +100,12 @@ def publish(
     return 1 if result.failed else 0
 
 
-def _prompt(label: str, secret: bool) -> str:
-    return str(typer.prompt(label, hide_input=secret, err=True))
-
-
 @contextmanager
-def _progress_display(console: Console) -> Iterator[tuple[Callable[[Progress], None], Callable[[Path], None]]]:
-    """A bar per file (bytes) and one overall; uploads report from several threads at once."""
+def _progress_display(
+    console: Console,
+) -> Iterator[tuple[Callable[[Progress], None], Callable[[Path], None], Callable[[str, bool], str]]]:
+    """A bar per file (bytes) and one overall, fed from several upload threads; and a prompt that
+    pauses the display while a person types."""
     with console.progress(bytes_columns=True) as progress:
         overall = progress.add_task("total", total=0)
         tasks: dict[str, TaskID] = {}
@@ -136,7 +134,14 @@ def _progress_display(console: Console) -> Iterator[tuple[Callable[[Progress], N
         def on_build(project: Path) -> None:
             progress.update(overall, description=f"building {project}")
 
-        yield on_progress, on_build
+        def ask(label: str, secret: bool) -> str:
+            progress.stop()
+            try:
+                return str(typer.prompt(label, hide_input=secret, err=True))
+            finally:
+                progress.start()
+
+        yield on_progress, on_build, ask
 
 
 def _render(console: Console, result: PublishResult) -> None:
