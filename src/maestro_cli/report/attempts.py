@@ -35,6 +35,9 @@ class AttemptFolder:
         self.pending_time = 0.0
         self.failed: dict[tuple[str, str, str], Case] = {}
         self.count = 0  # tests after folding
+        # looked up once: add_pass runs for most cases, and attribute lookups are half its cost
+        self._tally_add_pass = tally.add_pass
+        self._spooling = tally.spool is not None
 
     def add_pass(self, suite: str, classname: str, name: str, time: float) -> None:
         key = (suite, classname, name)
@@ -42,9 +45,9 @@ class AttemptFolder:
             self.add(Case(suite, classname, name, "passed", time))
             return
         pending = self.pending_key
-        if pending is not None and self.pending is None and self.tally.spool is None:
+        if pending is not None and self.pending is None and not self._spooling:
             self.count += 1  # _commit of a plain pass, inlined: this line runs for most cases
-            self.tally.add_pass(pending[0], pending[1], pending[2], self.pending_time)
+            self._tally_add_pass(pending[0], pending[1], pending[2], self.pending_time)
         else:
             self._commit()
         self.pending_key, self.pending_time = key, time
