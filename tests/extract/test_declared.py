@@ -28,6 +28,7 @@ def test_requirement_files_setup_py_and_nearest_first(tmp_path: Path) -> None:
 def test_setup_cfg_pyproject_poetry_pipfile_and_lock(tmp_path: Path) -> None:
     (tmp_path / "setup.cfg").write_text("[metadata]\nname = legacy\n[options]\ninstall_requires =\n    attrs>=21\n")
     (tmp_path / "pyproject.toml").write_text(
+        '[dependency-groups]\ntests = ["greenlet>=3", {include-group = "dev"}]\n'
         '[tool.poetry]\nname = "legacy"\n[tool.poetry.dependencies]\npython = "^3.8"\nhttpx = "^0.24.1"\n'
         'pendulum = {version = "~2.1"}\nanything = "*"\n'
     )
@@ -40,6 +41,7 @@ def test_setup_cfg_pyproject_poetry_pipfile_and_lock(tmp_path: Path) -> None:
     assert declared.requirements["anything"] == "anything"
     assert declared.requirements["flask"] == "flask>=2"
     assert declared.requirements["idna"] == "idna==3.4"  # the lock only fills gaps
+    assert declared.requirements["greenlet"] == "greenlet>=3" and "greenlet" not in declared.hard
     assert "idna" not in declared.hard
     assert declared.requires_python == ">=3.8,<4"
 

@@ -1,7 +1,7 @@
 """What the legacy repo itself declares: requirements with their version constraints, Python, its own name.
 
-Read from requirements*.txt, setup.py (statically, never run), setup.cfg, pyproject.toml (PEP 621 and
-Poetry), Pipfile and poetry.lock, in every folder from SOURCE up to ROOT; the nearest declaration of
+Read from requirements*.txt, setup.py (statically, never run), setup.cfg, pyproject.toml (PEP 621,
+PEP 735 dependency groups and Poetry), Pipfile and poetry.lock, in every folder from SOURCE up to ROOT; the nearest declaration of
 a distribution wins. Lock files only fill in distributions no manifest mentions.
 """
 
@@ -158,6 +158,9 @@ def _read_pyproject(declared: Declared, path: Path, root: Path) -> None:
     project = data.get("project", {})
     _add(declared, path, root, list(project.get("dependencies", [])), hard=True)
     _add(declared, path, root, [r for v in project.get("optional-dependencies", {}).values() for r in v], hard=False)
+    # PEP 735 groups (tests, dev): constraints only; ``{include-group = ...}`` entries name no package
+    groups = data.get("dependency-groups", {})
+    _add(declared, path, root, [r for v in groups.values() for r in v if isinstance(r, str)], hard=False)
     poetry = data.get("tool", {}).get("poetry", {})
     dependencies = dict(poetry.get("dependencies", {}))
     python = dependencies.pop("python", None)
