@@ -225,3 +225,29 @@ def test_x_keys_hold_yaml_anchors_for_steps_to_merge(write_plan: Callable[..., P
 def test_a_key_written_twice_is_a_problem(write_plan: Callable[..., Path]) -> None:
     path = write_plan("version: 1\nsteps:\n  - id: a\n    run: echo a\n    run: echo b\n")
     assert _problems(path) == ["plan.yaml:5:5: steps[0].run: duplicate key 'run'"]
+
+
+def test_matrix_include_exclude_and_needs_patterns(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: smoke-${{ matrix.py }}-${{ matrix.os }}
+            run: echo
+            matrix:
+              py: ["3.11", "3.12"]
+              os: [linux, mac]
+              exclude: [{py: "3.11", os: mac}]
+              include: [{py: "3.13", os: linux}]
+          - {id: report, run: echo, needs: ["smoke-*"]}
+          - {id: lonely, run: echo, needs: ["smok-*"]}
+        """
+    )
+    with pytest.raises(PlanError) as raised:
+        load_plan(path, load_registry())
+    assert raised.value.problems == ["plan.yaml:11:37: steps[2].needs: no step matches 'smok-*'"]
+    path.write_text(path.read_text().replace('needs: ["smok-*"]', "needs: [report]"))
+    plan = load_plan(path, load_registry())
+    smoke = ["smoke-3.11-linux", "smoke-3.12-linux", "smoke-3.12-mac", "smoke-3.13-linux"]
+    assert [s.id for s in plan.steps] == [*smoke, "report", "lonely"]
+    assert plan.step("report").needs == tuple(smoke)

@@ -8,6 +8,7 @@ problem becomes one ``file:line:col: path: message`` line, sorted by position, i
 from __future__ import annotations
 
 import collections
+import fnmatch
 import itertools
 import os
 from collections.abc import Mapping
@@ -89,6 +90,7 @@ def load_plan(
         services=_services(data, context, workdir, plan_env, problems),
         steps=[step for step, _ in builder.steps],
     )
+    _expand_need_patterns(plan, builder, problems)
     _check_graph(plan, builder, problems)
     _check_adapters(builder, registry, problems, verdicts)
     problems.raise_if_any(list(source.problems))
@@ -177,10 +179,7 @@ class _StepBuilder:
         self.first_seen: dict[str, Location] = {}
 
     def expand(self, index: int, raw: dict[str, Any]) -> None:
-        matrix = _mapping(raw.get("matrix"))
-        axes = [(name, values) for name, values in matrix.items() if isinstance(values, list) and values]
-        combinations = [dict(zip([n for n, _ in axes], combo, strict=True)) for combo in itertools.product(*(v for _, v in axes))]
-        for combination in combinations or [{}]:
+        for combination in matrix_combinations(_mapping(raw.get("matrix"))) or [{}]:
             self._build(index, raw, combination)
 
     def _build(self, index: int, raw: dict[str, Any], combination: dict[str, Any]) -> None:
@@ -230,6 +229,35 @@ class _StepBuilder:
             matrix=combination,
         )
         self.steps.append((step, index))
+
+
+def matrix_combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+    """GitHub Actions' matrix: the product of the lists, less ``exclude`` matches, plus ``include``."""
+    axes = [(name, values) for name, values in matrix.items() if name not in ("include", "exclude") and isinstance(values, list) and values]
+    combinations = [dict(zip([n for n, _ in axes], combo, strict=True)) for combo in itertools.product(*(v for _, v in axes))]
+    excluded = [entry for entry in _list(matrix.get("exclude")) if isinstance(entry, dict)]
+    combinations = [c for c in combinations if not any(all(c.get(k) == v for k, v in entry.items()) for entry in excluded)]
+    for entry in _list(matrix.get("include")):
+        if isinstance(entry, dict) and entry not in combinations:
+            combinations.append(dict(entry))
+    return combinations
+
+
+def _expand_need_patterns(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None:
+    """``needs: [smoke-*]`` stands for every step whose id matches, such as a matrix's steps."""
+    ids = [step.id for step in plan.steps]
+    for step, index in builder.steps:
+        expanded: list[str] = []
+        for position, need in enumerate(step.needs):
+            if not any(char in need for char in "*?["):
+                expanded.append(need)
+                continue
+            matches = [other for other in ids if other != step.id and fnmatch.fnmatchcase(other, need)]
+            if not matches:
+                at = ("steps", index, "needs", position) if isinstance(builder.source.data["steps"][index].get("needs"), list) else None
+                problems.add(("steps", index, "needs"), f"no step matches '{need}'{did_you_mean(need, ids)}", at=at)
+            expanded += matches
+        step.needs = tuple(dict.fromkeys(expanded))
 
 
 def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None:
