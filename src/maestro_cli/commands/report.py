@@ -18,7 +18,7 @@ def report(
     ctx: typer.Context,
     inputs: Annotated[
         list[str],
-        typer.Argument(help="JUnit XML files, maestro results.json files, folders (searched recursively) or globs.", show_default=False),
+        typer.Argument(metavar="INPUT", help="JUnit XML files, maestro results.json files, folders (searched recursively) or globs.", show_default=False),
     ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, markdown, html, json or junit (merged JUnit XML).")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file (atomically) instead of stdout.")] = None,
