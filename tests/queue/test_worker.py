@@ -16,9 +16,9 @@ from maestro_cli.adapters.registry import load_registry
 from maestro_cli.plan.executor import AttemptRequest
 from maestro_cli.queue import ERRORS_STREAM, GROUP, JOBS_STREAM, jobs_stream, results_stream, run_key, worker_key
 from maestro_cli.queue.connection import parse_queue_url
-from maestro_cli.queue.coordinator import close_run, enqueue, open_run
+from maestro_cli.queue.streams import close_run, create_group, enqueue, open_run
 from maestro_cli.queue.jobs import Job, seal, unseal
-from maestro_cli.queue.worker import Worker, WorkerOptions, WorkerSummary, create_group
+from maestro_cli.queue.worker import Worker, WorkerOptions, WorkerSummary
 
 SECRET = "queue-secret-for-tests"
 

@@ -25,18 +25,10 @@ from typing import TYPE_CHECKING, Any
 from ..adapters.base import StepResult, StepSpec
 from ..errors import RemoteError
 from ..plan.executor import AttemptExecutor, AttemptRequest
-from . import (
-    ERRORS_STREAM,
-    FINISHED_RUN_TTL,
-    JOBS_MAXLEN,
-    RUN_TTL,
-    attempt_field,
-    jobs_stream,
-    results_stream,
-    run_key,
-)
+from . import ERRORS_STREAM, attempt_field, results_stream, run_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, leaked_secrets, seal, step_result_from_dict, unseal, unverified
+from .jobs import Job, RefusedMessage, leaked_secrets, step_result_from_dict, unseal, unverified
+from .streams import close_run, enqueue, open_run
 
 if TYPE_CHECKING:
     import redis
@@ -268,36 +260,6 @@ class QueueExecutor:
         # opened per chunk: chunks come at most a few times a second, and no handle outlives the attempt
         with open(waiting.request.log_path, "a", encoding="utf-8") as log:
             log.write(text)
-
-
-def open_run(client: redis.Redis, run_id: str) -> None:
-    """Workers run a run's jobs only while its hash says ``running``."""
-    pipe = client.pipeline(transaction=True)
-    pipe.hset(run_key(run_id), mapping={"state": "running", "started": time.time()})
-    pipe.expire(run_key(run_id), RUN_TTL)
-    pipe.execute()
-
-
-def enqueue(client: redis.Redis, job: Job, secret: str | None, document: Mapping[str, Any] | None = None) -> str:
-    """Add ``job`` (signed when there is a secret) to its stream; returns the entry's id.
-
-    The consumer group is the workers' to create, from the stream's first entry: jobs added before
-    any worker started are read all the same.
-    """
-    pipe = client.pipeline(transaction=True)
-    pipe.xadd(jobs_stream(job.tags), seal(document or job.to_document(), secret), maxlen=JOBS_MAXLEN, approximate=True)
-    pipe.expire(run_key(job.run_id), RUN_TTL)
-    message_id, _ = pipe.execute()
-    return str(message_id)
-
-
-def close_run(client: redis.Redis, run_id: str) -> None:
-    """Mark the run finished, so that workers skip its leftover jobs, and let its keys expire."""
-    pipe = client.pipeline(transaction=True)
-    pipe.hset(run_key(run_id), "state", "finished")
-    pipe.expire(run_key(run_id), FINISHED_RUN_TTL)
-    pipe.expire(results_stream(run_id), FINISHED_RUN_TTL)
-    pipe.execute()
 
 
 def _silence(timeout: float, worker: str | None) -> str:

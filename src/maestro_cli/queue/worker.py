@@ -32,20 +32,16 @@ from ..errors import RemoteError, UsageError
 from ..adapters.registry import Registry
 from ..plan.executor import LocalExecutor
 from . import (
-    ERRORS_MAXLEN,
-    ERRORS_STREAM,
     GROUP,
     MAX_WORKER_TAGS,
-    RESULTS_MAXLEN,
-    RUN_TTL,
     attempt_field,
-    results_stream,
     run_key,
     streams_for_worker,
     worker_key,
 )
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, claimed_identity, seal, unseal
+from .jobs import Job, RefusedMessage, claimed_identity, unseal
+from .streams import ACK_IF_OWNED, RENEW_IF_OWNED, create_group, hand_back, post_error, post_report, store_result
 
 if TYPE_CHECKING:
     import redis
@@ -60,24 +56,6 @@ TICK_SECONDS = 0.5
 HEARTBEAT_SECONDS = 5.0
 # Log chunks larger than this are split, so that one chatty step cannot make a huge stream entry.
 LOG_CHUNK_BYTES = 64 * 1024
-
-# Renew this worker's claim on a pending job only while it still owns it (a check and a claim in one
-# atomic step): a job already taken over by another worker must stay with that worker.
-_RENEW_IF_OWNED = """
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #pending == 1 and pending[1][2] == ARGV[2] then
-  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
-  return 1
-end
-return 0
-"""
-_ACK_IF_OWNED = """
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #pending == 1 and pending[1][2] == ARGV[2] then
-  return redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-end
-return 0
-"""
 
 @dataclass(frozen=True)
 class WorkerOptions:
@@ -166,8 +144,8 @@ class Worker:
         self.streams = streams_for_worker(options.tags)
         self.summary = WorkerSummary(name=options.name, streams=self.streams)
         self.client: redis.Redis = connect(options.queue)
-        self._renew = self.client.register_script(_RENEW_IF_OWNED)
-        self._ack = self.client.register_script(_ACK_IF_OWNED)
+        self._renew = self.client.register_script(RENEW_IF_OWNED)
+        self._ack = self.client.register_script(ACK_IF_OWNED)
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}  # by message id
         self._slot_freed = threading.Condition(self._lock)
@@ -396,13 +374,7 @@ class Worker:
 
     def _store(self, job: Job, held: _Running, result: StepResult) -> None:
         """The result first (with the run's done mark, atomically), the acknowledgement after."""
-        stream = results_stream(job.run_id)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(stream, seal(self._message(job, held, "result", result=result.to_dict()), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
-        pipe.expire(stream, RUN_TTL, nx=True)
-        pipe.hset(run_key(job.run_id), attempt_field("done", job.step.id, job.attempt), self.options.name)
-        pipe.expire(run_key(job.run_id), RUN_TTL, nx=True)
-        pipe.execute()
+        store_result(self.client, self._message(job, held, "result", result=result.to_dict()), self.options.secret)
         self._ack_if_owned(held)
 
     def _ack_if_owned(self, held: _Running) -> None:
@@ -426,11 +398,10 @@ class Worker:
         }
 
     def _report(self, job: Job, held: _Running, kind: str, **extra: Any) -> None:
-        stream = results_stream(job.run_id)
-        self.client.xadd(stream, seal(self._message(job, held, kind, **extra), self.options.secret), maxlen=RESULTS_MAXLEN, approximate=True)
+        post_report(self.client, self._message(job, held, kind, **extra), self.options.secret)
 
     def _report_error(self, held: _Running, message: str, *, refused: bool = False) -> None:
-        """The worker's own trouble, on the errors stream, naming the run, step and attempt the job claims."""
+        """The worker's own trouble, naming the run, step and attempt the job claims to be."""
         entry = {
             "kind": "refused" if refused else "error",
             "worker": self.options.name,
@@ -440,7 +411,7 @@ class Worker:
             "time": time.time(),
             **claimed_identity(held.fields),
         }
-        self.client.xadd(ERRORS_STREAM, seal(entry, self.options.secret), maxlen=ERRORS_MAXLEN, approximate=True)
+        post_error(self.client, entry, self.options.secret)
 
     # -- ticking: renew claims, stream logs, heartbeats, cancellations ---------------------------
     def _tick_forever(self) -> None:
@@ -484,12 +455,8 @@ class Worker:
 
     # -- stopping ------------------------------------------------------------------------------
     def _hand_back(self, held_jobs: list[_Running]) -> None:
-        """Return unfinished jobs to their stream at once, signed fields unchanged."""
         for held in held_jobs:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.xadd(held.stream, held.fields)
-            pipe.xack(held.stream, GROUP, held.message_id)
-            pipe.execute()
+            hand_back(self.client, held.stream, held.message_id, held.fields)
             self.summary.handed_back += 1
 
     def _announce(self) -> None:
@@ -510,17 +477,6 @@ class Worker:
                     self.client.xgroup_delconsumer(stream, GROUP, self.options.name)
         except connection_errors():
             pass  # Redis is gone: there is nothing to tidy up
-
-
-def create_group(client: redis.Redis, stream: str) -> None:
-    """The workers' consumer group on ``stream``, created with the stream when missing."""
-    import redis
-
-    try:
-        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
-    except redis.exceptions.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 def serve(
