@@ -85,8 +85,13 @@ class StepRun:
     def fails_run(self) -> bool:
         return self.selected and self.step.required and self.outcome in FAILING
 
+    @property
+    def final(self) -> StepResult:
+        """The result, or a skipped one for a step the run never reached."""
+        return self.result or StepResult("skipped", message="not run")
+
     def to_dict(self) -> dict[str, Any]:
-        result = self.result or StepResult("skipped", message="not run")
+        result = self.final
         return {
             "id": self.step.id,
             "name": self.step.name,

@@ -77,7 +77,7 @@ def junit_xml(report: RunReport) -> str:
             totals[key] += int(suite.get(key, "0"))
     for key, value in totals.items():
         root.set(key, str(value))
-    root.set("time", f"{sum(run.result.duration for run in report.steps if run.result):.3f}")
+    root.set("time", f"{sum(run.final.duration for run in report.steps):.3f}")
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 
@@ -86,8 +86,7 @@ _CASE_TAGS = {"failed": "failure", "error": "error", "skipped": "skipped"}
 
 
 def _suite(run: StepRun) -> ElementTree.Element:
-    result = run.result
-    assert result is not None
+    result = run.final
     suite = ElementTree.Element("testsuite", name=run.id, timestamp=(run.started.isoformat() if run.started else ""))
     properties = ElementTree.SubElement(suite, "properties")
     for name, value in (("adapter", run.step.adapter), ("outcome", result.outcome), ("required", str(run.step.required).lower()), ("attempts", str(len(run.attempts)))):

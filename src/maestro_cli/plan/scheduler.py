@@ -136,6 +136,9 @@ class Scheduler:
                 self._active += 1
             try:
                 self._take(run)
+            except Exception as exc:  # a bug must end this step, not the worker with the step unfinished
+                if not run.done:
+                    self._finish(run, StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}"))
             finally:
                 with self._state:
                     self._active -= 1
