@@ -164,3 +164,20 @@ def test_redis_going_away_fails_the_waiting_step_with_one_clear_error(redis_serv
     assert result.message.startswith(f"lost the queue mid-run: cannot reach Redis at {redis_url}: ")
     assert after.message == result.message
     assert executor.lost is not None
+
+
+def test_files_a_step_leaves_in_its_results_folder_come_home(redis_url: str, workers: Any, tmp_path: Path) -> None:
+    workers("w1")
+    script = 'mkdir -p "$MAESTRO_RESULTS_DIR/attachments/shots" && printf "\\x89PNG" > "$MAESTRO_RESULTS_DIR/attachments/shots/page.png"'
+    with executor_for(redis_url) as executor:
+        result = executor.execute(request_for(tmp_path, "shots", script))
+    assert result.outcome == "passed"
+    assert (tmp_path / "results" / "attachments" / "shots" / "page.png").read_bytes() == b"\x89PNG"
+
+
+def test_a_result_file_outside_the_results_folder_is_refused(tmp_path: Path) -> None:
+    from maestro_cli.queue.jobs import RefusedMessage, unpack_files
+
+    with pytest.raises(RefusedMessage, match="outside the results folder"):
+        unpack_files({"../../.bashrc": "ZWNobyBwd25lZA=="}, tmp_path / "results")
+    assert not (tmp_path / ".bashrc").exists()

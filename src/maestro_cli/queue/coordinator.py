@@ -27,7 +27,7 @@ from ..errors import RemoteError
 from ..plan.executor import AttemptExecutor, AttemptRequest
 from . import ERRORS_STREAM, attempt_field, results_stream, run_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, leaked_secrets, step_result_from_dict, unseal, unverified
+from .jobs import Job, RefusedMessage, leaked_secrets, step_result_from_dict, unpack_files, unseal, unverified
 from .streams import close_run, enqueue, open_run
 
 if TYPE_CHECKING:
@@ -227,9 +227,16 @@ class QueueExecutor:
         kind = report.get("kind")
         if kind == "result":
             self.stats.results += 1
-            if waiting is None or not waiting.finish(step_result_from_dict(report["result"])):
+            if waiting is None or waiting.done.is_set():
                 if already or waiting is not None:
                     self.stats.duplicates += 1
+                return
+            result = step_result_from_dict(report["result"])
+            try:
+                unpack_files(report.get("files") or {}, waiting.request.results_dir)
+            except (RefusedMessage, OSError, ValueError) as exc:
+                result = StepResult("failed", message=f"worker {report.get('worker')} sent files that were not written: {exc}")
+            waiting.finish(result)
             return
         if waiting is None:
             return

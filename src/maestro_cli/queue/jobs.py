@@ -8,6 +8,7 @@ side without it refuses signed ones rather than run what it cannot check.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -21,6 +22,9 @@ from ..adapters.base import Attachment, StepResult, StepSpec, TestCase
 from ..plan.executor import AttemptRequest
 
 MESSAGE_VERSION = 1
+# Files a step leaves in its results folder (screenshots, traces) travel back inside the result, up
+# to this much per attempt: a stream entry is held in Redis's memory until the stream is trimmed.
+MAX_FILES_BYTES = 16 * 1024 * 1024
 
 
 class RefusedMessage(Exception):
@@ -186,3 +190,31 @@ def step_result_from_dict(data: Mapping[str, Any]) -> StepResult:
         ],
         attachments=[Attachment(**a) for a in data.get("attachments") or []],
     )
+
+
+def pack_files(folder: Path) -> tuple[dict[str, str], list[str]]:
+    """Files under ``folder`` by relative path, base64-encoded; and those left out for size."""
+    packed: dict[str, str] = {}
+    left_out: list[str] = []
+    total = 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+        relative = path.relative_to(folder).as_posix()
+        size = path.stat().st_size
+        if total + size > MAX_FILES_BYTES:
+            left_out.append(relative)
+            continue
+        total += size
+        packed[relative] = base64.b64encode(path.read_bytes()).decode("ascii")
+    return packed, left_out
+
+
+def unpack_files(packed: Mapping[str, str], folder: Path) -> None:
+    """Write packed files under ``folder``; a path that would land outside it is refused."""
+    from ..fsutil import atomic_write_bytes
+
+    root = folder.resolve()
+    for relative, data in packed.items():
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or target == root:
+            raise RefusedMessage(f"a result file would be written outside the results folder: {relative!r}")
+        atomic_write_bytes(target, base64.b64decode(data))

@@ -40,7 +40,7 @@ from . import (
     worker_key,
 )
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, claimed_identity, unseal
+from .jobs import MAX_FILES_BYTES, Job, RefusedMessage, claimed_identity, pack_files, unseal
 from .streams import ACK_IF_OWNED, RENEW_IF_OWNED, create_group, hand_back, post_error, post_report, store_result
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ class _Running:
     log_lock: threading.Lock = field(default_factory=threading.Lock)
     cancel: threading.Event = field(default_factory=threading.Event)
     stop_reason: str | None = None  # why ``cancel`` was set: interrupted, taken over, cancelled
+    files: dict[str, str] = field(default_factory=dict)  # what the step left in its results folder
     last_heartbeat: float = 0.0
 
     def stop(self, reason: str) -> None:
@@ -370,11 +371,14 @@ class Worker:
             )
             result = self.executor.execute(request)
             self._send_log(held)
+            held.files, left_out = pack_files(request.results_dir)
+        if left_out:
+            self._report_error(held, f"files over {MAX_FILES_BYTES // 2**20} MiB left on worker {self.options.name}: {', '.join(left_out)}")
         return result
 
     def _store(self, job: Job, held: _Running, result: StepResult) -> None:
         """The result first (with the run's done mark, atomically), the acknowledgement after."""
-        store_result(self.client, self._message(job, held, "result", result=result.to_dict()), self.options.secret)
+        store_result(self.client, self._message(job, held, "result", result=result.to_dict(), files=held.files), self.options.secret)
         self._ack_if_owned(held)
 
     def _ack_if_owned(self, held: _Running) -> None:
