@@ -63,15 +63,18 @@ def test_builtins_are_listed_from_maestros_own_entry_points(tmp_path: Path) -> N
     rows = {row["name"]: row for row in document["adapters"]}
     assert {"shell", "pytest", "http"} <= set(rows)
     assert rows["pytest"]["source"] == "maestro_cli.adapters.pytest:PytestAdapter"
-    assert rows["pytest"]["distribution"] == "maestro-cli"
+    assert rows["pytest"]["distribution"] == "maestro-cli" and rows["pytest"]["builtin"] is True
     assert "workers" in rows["pytest"]["options"]
 
 
 def test_a_plugin_is_usable_and_a_broken_one_is_a_warning(tmp_path: Path, plugin_path: Path) -> None:
     finished = _maestro("adapters", "--json", cwd=tmp_path, pythonpath=plugin_path)
     assert finished.returncode == 0
-    names = [row["name"] for row in json.loads(finished.stdout)["adapters"]]
-    assert "echo" in names and "broken" not in names
+    rows = {row["name"]: row for row in json.loads(finished.stdout)["adapters"]}
+    assert "broken" not in rows
+    assert (rows["echo"]["distribution"], rows["echo"]["version"], rows["echo"]["builtin"]) == ("maestro-test-plugins", "0.1", False)
+    table = _maestro("adapters", cwd=tmp_path, pythonpath=plugin_path).stdout
+    assert "│ echo " in table and "maestro-test-plugins 0.1" in table and "built-in (maestro-cli" in table
     assert finished.stderr.splitlines() == [
         "warning: adapter plugin 'bogus' (echo_plugin:NOT_AN_ADAPTER, from maestro-test-plugins) is not an adapter: "
         "missing name, description, options_schema, check, run",

@@ -34,6 +34,7 @@ def adapters(
             "source": info.source,
             "distribution": info.distribution,
             "version": info.version,
+            "builtin": info.source.startswith("maestro_cli."),
             "options": sorted(info.adapter.options_schema.get("properties", {})),
         }
         for name, info in sorted(registry.adapters.items())
@@ -48,5 +49,7 @@ def adapters(
         table.add_column(column, overflow="fold")
     for row in rows:
         origin = f"{row['distribution']} {row['version'] or ''}".strip() if row["distribution"] else row["source"]
+        if row["builtin"]:
+            origin = f"built-in ({origin})"
         table.add_row(row["name"], origin, ", ".join(row["options"]), row["description"])
     console.print(table)
