@@ -138,10 +138,9 @@ def _show_report(console: Console, report: RunReport) -> None:
     # a long plan lists only what did not pass: 500 green rows would hide the one red
     shown = [run for run in report.steps if run.selected and (len(report.steps) <= _ALL_ROWS_UP_TO or run.outcome != "passed")]
     for run in shown:
-        if run.selected:
-            result = run.result
-            duration = f"{result.duration:.1f}s" if result and run.attempts else ""
-            table.add_row(run.id, run.outcome, str(len(run.attempts) or ""), duration, (result.message if result else "") or "")
+        result = run.final
+        duration = f"{result.duration:.1f}s" if run.attempts else ""
+        table.add_row(run.id, run.outcome, str(len(run.attempts) or ""), duration, result.message or "")
     console.print(table)
     for run in report.steps:
         if run.fails_run and run.attempts:

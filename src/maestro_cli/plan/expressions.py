@@ -113,16 +113,14 @@ def _template(text: str) -> jinja2.Template:
     return environment().from_string(text)
 
 
-def render_value(value: Any, context: Mapping[str, Any], *, only_deferred: bool = False) -> Any:
-    """Render every template in a str/list/dict tree; with ``only_deferred``, only :class:`Deferred` ones."""
-    if isinstance(value, str):
-        if only_deferred:
-            return render(value, context) if isinstance(value, Deferred) else value
-        return render(value, context) if TEMPLATE_START in value else value
+def render_deferred(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every :class:`Deferred` string in a str/list/dict tree; other values stay as they are."""
+    if isinstance(value, Deferred):
+        return render(value, context)
     if isinstance(value, list):
-        return [render_value(item, context, only_deferred=only_deferred) for item in value]
+        return [render_deferred(item, context) for item in value]
     if isinstance(value, dict):
-        return {key: render_value(item, context, only_deferred=only_deferred) for key, item in value.items()}
+        return {key: render_deferred(item, context) for key, item in value.items()}
     return value
 
 

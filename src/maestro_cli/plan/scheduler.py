@@ -240,7 +240,7 @@ class Scheduler:
             if not expressions.has_deferred(value):
                 return value
             context = context or self._template_context(run)
-            return expressions.render_value(value, context, only_deferred=True)
+            return expressions.render_deferred(value, context)
 
         cwd = rendered(step.cwd)
         return StepSpec(
