@@ -14,7 +14,7 @@ keeps memory bounded by the failures, not by the size of the file.
 
 from __future__ import annotations
 
-from .model import FAILING, Case, Tally
+from .model import FAILING, Case, Slow, Tally
 
 MAX_REMEMBERED_FAILURES = 10_000  # per suite; past this a late rerun counts as a separate test
 TEARDOWN_PREFIX = "failed on teardown"
@@ -23,39 +23,66 @@ TEARDOWN_PREFIX = "failed on teardown"
 class AttemptFolder:
     """Feeds one input's cases to a :class:`Tally`, folding reruns into one test.
 
-    The last case stays pending until the next one shows it was not rerun. A plain pass (no
-    children that matter) is pending as its key and time only: most cases are plain passes,
-    and not building an object for each is most of the reader's speed.
+    Most cases are plain passes (no children that matter), so those are counted at once, as a
+    run of passes of one suite and class that reaches the tally in one call; only the last of
+    them is remembered, in case the next case shows it was an earlier attempt. Any other case
+    stays pending until the next one shows it was not rerun. When every case is spooled (for
+    HTML and merged JUnit), every case takes the pending road instead.
     """
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally
         self.pending: Case | None = None
-        self.pending_key: tuple[str, str, str] | None = None
-        self.pending_time = 0.0
         self.failed: dict[tuple[str, str, str], Case] = {}
-        self.count = 0  # tests after folding
-        # looked up once: add_pass runs for most cases, and attribute lookups are half its cost
-        self._tally_add_pass = tally.add_pass
+        self.count = 0  # tests after folding, committed to the tally
         self._spooling = tally.spool is not None
+        self._run_suite: str | None = None
+        self._run_class: str | None = None
+        self._run_count = 0
+        self._run_time = 0.0
+        self._last: tuple[str, str, str, float] | None = None  # the last pass counted in the run
+
+    @property
+    def read(self) -> int:
+        """Tests read so far, counted or not yet."""
+        return self.count + self._run_count + (self.pending is not None)
 
     def add_pass(self, suite: str, classname: str, name: str, time: float) -> None:
-        key = (suite, classname, name)
-        if key == self.pending_key or (self.failed and key in self.failed):
+        last = self._last
+        pending = self.pending
+        if (
+            self._spooling
+            or (last is not None and last[2] == name and last[1] == classname and last[0] == suite)
+            or (pending is not None and pending.name == name and pending.classname == classname and pending.suite == suite)
+            or (self.failed and (suite, classname, name) in self.failed)
+        ):
             self.add(Case(suite, classname, name, "passed", time))
             return
-        pending = self.pending_key
-        if pending is not None and self.pending is None and not self._spooling:
-            self.count += 1  # _commit of a plain pass, inlined: this line runs for most cases
-            self._tally_add_pass(pending[0], pending[1], pending[2], self.pending_time)
-        else:
+        if pending is not None:
             self._commit()
-        self.pending_key, self.pending_time = key, time
+        if classname != self._run_class or suite != self._run_suite:
+            self._flush_run()
+            self._run_suite, self._run_class = suite, classname
+        self._run_count += 1
+        self._run_time += time
+        self._last = (suite, classname, name, time)
+        if time > self.tally.slow_floor:
+            self.tally.push_slow(Slow(suite, classname, name, time))
 
     def add(self, case: Case) -> None:
         key = (case.suite, case.classname, case.name)
-        if key == self.pending_key:
-            self.pending = fold(self._pending_case(), case)
+        last = self._last
+        if last is not None and last[:3] == key:
+            # the pass just counted was an earlier attempt of this case: take it back out
+            self._run_count -= 1
+            self._run_time -= last[3]
+            self._flush_run()
+            self.pending = Case(*key, "passed", last[3])
+        else:
+            self._flush_run()
+        pending = self.pending
+        if pending is not None and (pending.suite, pending.classname, pending.name) == key:
+            self.pending = fold(pending, case)
             return
         self._commit()
         earlier = self.failed.pop(key, None)
@@ -63,10 +90,11 @@ class AttemptFolder:
             self.tally.retract(earlier)
             self.count -= 1
             case = fold(earlier, case)
-        self.pending, self.pending_key = case, key
+        self.pending = case
 
     def end_group(self) -> None:
         """The end of a suite element: reruns are recorded inside the suite they belong to."""
+        self._flush_run()
         self._commit()
         spool = self.tally.spool
         if spool is not None:
@@ -79,34 +107,25 @@ class AttemptFolder:
         self.end_group()
         return self.count
 
-    @property
-    def has_pending(self) -> bool:
-        return self.pending_key is not None
-
-    def _pending_case(self) -> Case:
-        if self.pending is not None:
-            return self.pending
-        assert self.pending_key is not None
-        return Case(*self.pending_key, "passed", self.pending_time)
+    def _flush_run(self) -> None:
+        if self._run_count:
+            assert self._run_suite is not None and self._run_class is not None
+            self.tally.add_passes(self._run_suite, self._run_class, self._run_count, self._run_time)
+            self.count += self._run_count
+        self._run_suite = self._run_class = None
+        self._run_count, self._run_time, self._last = 0, 0.0, None
 
     def _commit(self) -> None:
-        key = self.pending_key
-        if key is None:
-            return
-        self.count += 1
         case = self.pending
-        spool = self.tally.spool
         if case is None:
-            self.tally.add_pass(key[0], key[1], key[2], self.pending_time)
-            if spool is not None:
-                spool.write(self._pending_case())
-        else:
-            self.tally.add(case)
-            if case.outcome in FAILING and len(self.failed) < MAX_REMEMBERED_FAILURES:
-                self.failed[key] = case
-            elif spool is not None:
-                spool.write(case)
-        self.pending = self.pending_key = None
+            return
+        self.pending = None
+        self.count += 1
+        self.tally.add(case)
+        if case.outcome in FAILING and len(self.failed) < MAX_REMEMBERED_FAILURES:
+            self.failed[(case.suite, case.classname, case.name)] = case
+        elif self.tally.spool is not None:
+            self.tally.spool.write(case)
 
 
 def fold(earlier: Case, later: Case) -> Case:

@@ -73,9 +73,9 @@ def read_junit(path: Path, tally: Tally) -> InputInfo:
 
 def _parse_message(exc: ET.ParseError, folder: AttemptFolder) -> str:
     reason = str(exc).split(":", 1)[0]
-    if reason == "no element found" and folder.count == 0 and not folder.has_pending:
+    counted = folder.read
+    if reason == "no element found" and not counted:
         return "empty or truncated file: no test case could be read"
-    counted = folder.count + folder.has_pending
     suffix = f" (the {counted} test case(s) before it are counted)" if counted else ""
     return f"malformed XML: {reason}{suffix}"
 

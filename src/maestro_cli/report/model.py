@@ -217,26 +217,19 @@ class Tally:
         self.spool: CaseSpool | None = None  # set when an output lists every case
         self.spool_paths: list[str] = []
         # a case must last longer than this to enter the slowest list (infinite when --top 0)
-        self._slow_floor = 0.0 if top else math.inf
+        self.slow_floor = 0.0 if top else math.inf
         self._last_suite: str | None = None
         self._last_suite_bucket: list[Any] = []
         self._last_class: str | None = None
         self._last_class_bucket: list[Any] = []
 
     # -- one case -----------------------------------------------------------------------------
-    def add_pass(self, suite: str, classname: str, name: str, time: float) -> None:
-        """A passing case: the common one, counted without building a :class:`Case`."""
-        bucket = self._suite_bucket(suite) if suite != self._last_suite else self._last_suite_bucket
-        bucket[0] += 1
-        bucket[1] += 1
-        bucket[_TIME] += time
-        group = classname or suite
-        bucket = self._class_bucket(group) if group != self._last_class else self._last_class_bucket
-        bucket[0] += 1
-        bucket[1] += 1
-        bucket[_TIME] += time
-        if time > self._slow_floor:
-            self._push_slow(Slow(suite, classname, name, time))
+    def add_passes(self, suite: str, classname: str, count: int, time: float) -> None:
+        """Passing cases of one suite and class in a row: the common ones, counted in one go."""
+        for bucket in (self._suite_bucket(suite), self._class_bucket(classname or suite)):
+            bucket[0] += count
+            bucket[1] += count
+            bucket[_TIME] += time
 
     def add(self, case: Case) -> None:
         self._count(case, 1)
@@ -255,8 +248,8 @@ class Tally:
             if len(self.flaky) < MAX_FLAKY:
                 case.record = Flaky(case.suite, case.classname, case.name, case.evidence)
                 self.flaky.append(case.record)
-        if case.time > self._slow_floor:
-            self._push_slow(Slow(case.suite, case.classname, case.name, case.time))
+        if case.time > self.slow_floor:
+            self.push_slow(Slow(case.suite, case.classname, case.name, case.time))
 
     def retract(self, case: Case) -> None:
         """Take back a case that turned out to be an earlier attempt of a rerun test."""
@@ -288,14 +281,15 @@ class Tally:
         self._last_class, self._last_class_bucket = group, _bucket(self.classes, group)
         return self._last_class_bucket
 
-    def _push_slow(self, slow: Slow) -> None:
+    def push_slow(self, slow: Slow) -> None:
+        """Offer a test to the slowest list; callers skip those not longer than ``slow_floor``."""
         self._sequence += 1
         if len(self.slowest) < self.top:
             heapq.heappush(self.slowest, (slow.time, self._sequence, slow))
         else:
             heapq.heapreplace(self.slowest, (slow.time, self._sequence, slow))
         if len(self.slowest) >= self.top:
-            self._slow_floor = self.slowest[0][0]
+            self.slow_floor = self.slowest[0][0]
 
     @staticmethod
     def _failure(case: Case) -> Failure:
@@ -329,8 +323,8 @@ class Tally:
         self.flaky.extend(other.flaky[: MAX_FLAKY - len(self.flaky)])
         self.flaky_total += other.flaky_total
         for entry in sorted(other.slowest, key=lambda e: e[1]):
-            if entry[0] > self._slow_floor:
-                self._push_slow(entry[2])
+            if entry[0] > self.slow_floor:
+                self.push_slow(entry[2])
         self.inputs.extend(other.inputs)
         self.problems.extend(other.problems)
         self.spool_paths.extend(other.spool_paths)
