@@ -27,6 +27,11 @@ def test_dry_run_json_is_the_analysis_and_writes_nothing(legacy_repo: Path, run_
     assert {"tests/helpers.py", "tests/__init__.py"} <= destinations  # a helper the tests import travels with them
     assert {"tests/shared/samples/policy.json", "tests/shared/samples/sample_app.py"} <= destinations  # and what lies beside them
     assert "tests/billing/test_invoices.py" not in destinations
+    assert "tests/billing/conftest.py: test file left out: imports billing.invoices (line 3)" in document["warnings"]
+    assert (
+        "tests/billing/test_billing_retries.py: test file left out: needs tests/billing/conftest.py, which was left out"
+        in document["warnings"]
+    )
     assert not (legacy_repo.parent / "extracted").exists()
 
 

@@ -36,13 +36,20 @@ def find_tests(location: SourceLocation, analyse: Analyse, warnings: list[str], 
     modules = chosen + analyse({p: module_name(p, root) for p in destinations if p not in {root / m.file for m in chosen}})
     modules += _helpers(modules, location, analyse, destinations)
     carried = CarriedTests()
+    refused: dict[str, str] = {}
     for module in modules:
         crossings = find_crossings([module], location, [], test_helpers=False)
         if module.error is not None or (crossings and not keep_crossing):
-            reason = module.error.message if module.error else f"imports {crossings[0].module} (line {crossings[0].line})"
+            refused[module.file] = module.error.message if module.error else f"imports {crossings[0].module} (line {crossings[0].line})"
+    # the tests below a conftest.py that stays behind would miss its fixtures: they stay behind too
+    orphaned = {(root / file).parent: file for file in refused if Path(file).name == "conftest.py"}
+    for module in modules:
+        path = root / module.file
+        conftest = next((file for folder, file in orphaned.items() if folder in path.parents), None)
+        if module.file in refused or conftest is not None:
+            reason = refused.get(module.file) or f"needs {conftest}, which was left out"
             warnings.append(f"{module.file}: test file left out: {reason}")
             continue
-        path = root / module.file
         carried.modules.append(module)
         carried.crossings += crossings
         carried.files.append(PlannedFile(path, destinations.get(path) or test_destination(path, root), Role.TEST, module.module))
