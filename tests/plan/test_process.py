@@ -88,3 +88,8 @@ def test_background_process_runs_until_stopped(tmp_path: Path) -> None:
     assert completed.cancelled and completed.exit_code == -15
     assert not process.is_running(service.pid)
     assert log_path.read_text().startswith("up\n")
+
+
+def test_a_missing_working_folder_is_named(tmp_path: Path) -> None:
+    completed = process.run(["true"], cwd=tmp_path / "nowhere")
+    assert completed.error == f"cannot run 'true': no folder {tmp_path / 'nowhere'}"

@@ -80,7 +80,10 @@ def run(
     try:
         process = _spawn(argv, cwd, env)
     except OSError as exc:
-        message = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
+        if cwd is not None and not Path(cwd).is_dir():  # Popen blames the program for a missing cwd
+            message = f"cannot run {argv[0]!r}: no folder {cwd}"
+        else:
+            message = f"cannot run {argv[0]!r}: {exc.strerror or exc}"
         if log is not None:
             log.write(message + "\n")
             log.flush()
