@@ -232,6 +232,8 @@ class QueueExecutor:
                     self.stats.duplicates += 1
                 return
             result = step_result_from_dict(report["result"])
+            self._follow_delivery(waiting, report)
+            self._write_log(waiting, str(report.get("log") or ""))
             try:
                 unpack_files(report.get("files") or {}, waiting.request.results_dir)
             except (RefusedMessage, OSError, ValueError) as exc:
@@ -264,6 +266,8 @@ class QueueExecutor:
 
     @staticmethod
     def _write_log(waiting: _Waiting, text: str) -> None:
+        if not text:
+            return
         # opened per chunk: chunks come at most a few times a second, and no handle outlives the attempt
         with open(waiting.request.log_path, "a", encoding="utf-8") as log:
             log.write(text)

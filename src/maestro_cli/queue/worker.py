@@ -119,6 +119,7 @@ class _Running:
     cancel: threading.Event = field(default_factory=threading.Event)
     stop_reason: str | None = None  # why ``cancel`` was set: interrupted, taken over, cancelled
     files: dict[str, str] = field(default_factory=dict)  # what the step left in its results folder
+    last_log: str = ""  # the end of the log, sent with the result
     last_heartbeat: float = 0.0
 
     def stop(self, reason: str) -> None:
@@ -315,13 +316,14 @@ class Worker:
             self.client.xack(held.stream, GROUP, held.message_id)
             return
         held.job = job
-        reason = self._reason_to_skip(job)
+        # the start goes out with the check, in one round trip: a coordinator ignores a start it no
+        # longer waits for (a finished run, a cancelled or already reported attempt)
+        reason = self._reason_to_skip(job, started=self._message(job, held, "started"))
         if reason:
             self.summary.skipped += 1
             self.on_event(f"skipped {job.label}: {reason}")
             self._ack_if_owned(held)
             return
-        self._report(job, held, "started")
         self.on_event(f"running {job.label}")
         result = self._execute(job, held)
         if held.stop_reason == "interrupted":
@@ -338,11 +340,15 @@ class Worker:
             self.summary.failed += 1
         self.on_event(f"finished {job.label}: {result.outcome} in {result.duration:.2f}s")
 
-    def _reason_to_skip(self, job: Job) -> str | None:
-        state, done, cancelled = self.client.hmget(
+    def _reason_to_skip(self, job: Job, *, started: Mapping[str, Any] | None = None) -> str | None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hmget(
             run_key(job.run_id),
             ["state", attempt_field("done", job.step.id, job.attempt), attempt_field("cancel", job.step.id, job.attempt)],
         )
+        if started is not None:
+            post_report(pipe, started, self.options.secret)
+        state, done, cancelled = pipe.execute()[0]
         if state is None:
             return "the run is unknown or expired"
         if state != "running":
@@ -370,7 +376,11 @@ class Worker:
                 cancel=held.cancel,
             )
             result = self.executor.execute(request)
-            self._send_log(held)
+            rest = self._unsent_log(held)
+            if len(rest) > LOG_CHUNK_BYTES:
+                self._post_log(held, rest)
+                rest = ""
+            held.last_log = rest  # travels in the result: one message less per attempt
             held.files, left_out = pack_files(request.results_dir)
         if left_out:
             self._report_error(held, f"files over {MAX_FILES_BYTES // 2**20} MiB left on worker {self.options.name}: {', '.join(left_out)}")
@@ -378,7 +388,7 @@ class Worker:
 
     def _store(self, job: Job, held: _Running, result: StepResult) -> None:
         """The result first (with the run's done mark, atomically), the acknowledgement after."""
-        store_result(self.client, self._message(job, held, "result", result=result.to_dict(), files=held.files), self.options.secret)
+        store_result(self.client, self._message(job, held, "result", result=result.to_dict(), files=held.files, log=held.last_log), self.options.secret)
         self._ack_if_owned(held)
 
     def _ack_if_owned(self, held: _Running) -> None:
@@ -446,16 +456,23 @@ class Worker:
                 held.stop("cancelled")
 
     def _send_log(self, held: _Running) -> None:
-        if held.job is None or held.log_path is None or not held.log_path.exists():
-            return
-        with held.log_lock:  # the tick and the job's own final flush must not send a chunk twice
+        self._post_log(held, self._unsent_log(held))
+
+    def _unsent_log(self, held: _Running) -> str:
+        """What the step wrote to its log since the last call; the tick and the job's end share it."""
+        if held.log_path is None or not held.log_path.exists():
+            return ""
+        with held.log_lock:
             with held.log_path.open("rb") as stream:
                 stream.seek(held.log_sent)
                 data = stream.read()
-            for start in range(0, len(data), LOG_CHUNK_BYTES):
-                chunk = data[start : start + LOG_CHUNK_BYTES]
-                self._report(held.job, held, "log", text=chunk.decode("utf-8", errors="replace"))
             held.log_sent += len(data)
+        return data.decode("utf-8", errors="replace")
+
+    def _post_log(self, held: _Running, text: str) -> None:
+        assert held.job is not None
+        for start in range(0, len(text), LOG_CHUNK_BYTES):
+            self._report(held.job, held, "log", text=text[start : start + LOG_CHUNK_BYTES])
 
     # -- stopping ------------------------------------------------------------------------------
     def _hand_back(self, held_jobs: list[_Running]) -> None:
