@@ -227,3 +227,17 @@ def test_default_results_folder_is_timestamped_under_maestro_runs(write_plan: Ca
     (folder,) = Path(".maestro/runs").iterdir()
     assert json.loads((folder / "results.json").read_text())["run_id"] == folder.name
     assert len(folder.name) == len("20261125T093012Z") and folder.name.endswith("Z")
+
+
+def test_a_skipped_need_counts_as_satisfied(write_plan: Callable[..., Path], run_cli, read_steps) -> None:
+    plan = write_plan(
+        """
+        version: 1
+        steps:
+          - {id: build, run: touch built}
+          - {id: test, run: echo tested, needs: [build]}
+        """
+    )
+    assert run_cli("run-plan", plan, "--skip", "build", "--results", "out").exit_code == 0
+    assert {k: v["outcome"] for k, v in read_steps(Path("out")).items()} == {"build": "skipped", "test": "passed"}
+    assert not Path("built").exists()
