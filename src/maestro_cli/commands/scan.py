@@ -26,7 +26,7 @@ class Format(StrEnum):
 
 def scan(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Legacy repos, or folders of repos.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Legacy repos, or folders of repos.", show_default=False)],
     output_format: Annotated[
         Format | None, typer.Option("--format", help="table (terminal), json or html (default: from --output's suffix, else table).")
     ] = None,

@@ -9,10 +9,11 @@ functions of two copied modules) says nothing new and is left out.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, compress
+from operator import xor
 
 from .fingerprint import BINS, estimated_similarity
 from .model import DuplicateGroup, DuplicateMember
@@ -91,15 +92,19 @@ def find_duplicates(units: Sequence[Unit], similarity: float) -> list[DuplicateG
 def _similar_pairs(units: Sequence[Unit], similarity: float) -> dict[tuple[int, int], float]:
     rows = rows_per_band(similarity)
     bands = BINS // rows
-    # one table per kind and band; zip over one iterator cuts a signature into its bands in C
-    tables: dict[str, list[dict[tuple[int, ...], list[int]]]] = defaultdict(lambda: [{} for _ in range(bands)])
-    for index, unit in enumerate(units):
-        for table, key in zip(tables[unit.kind], zip(*[iter(unit.signature)] * rows)):
-            table.setdefault(key, []).append(index)
+    # every band of every unit as one int: the band's hash salted with its kind and position, made
+    # in C (zip over one iterator cuts a signature into bands); hash collisions only add candidates
+    salts = {kind: [hash((kind, band)) for band in range(bands)] for kind in _KIND_ORDER}
+    keys: list[int] = []
+    for unit in units:
+        keys += map(xor, map(hash, zip(*[iter(unit.signature)] * rows)), salts[unit.kind])
+    # most keys are unique: count them in C and visit only the positions of repeated ones
+    shared = {key for key, count in Counter(keys).items() if count > 1}
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for position in compress(range(len(keys)), map(shared.__contains__, keys)):
+        buckets[keys[position]].append(position // bands)
     scored: dict[tuple[int, int], float] = {}
-    for bucket in (b for band_tables in tables.values() for table in band_tables for b in table.values()):
-        if len(bucket) < 2:
-            continue
+    for bucket in buckets.values():
         candidates = combinations(bucket, 2) if len(bucket) <= _CROWDED_BUCKET else ((bucket[0], i) for i in bucket[1:])
         for pair in candidates:
             if pair in scored:

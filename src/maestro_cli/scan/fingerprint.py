@@ -21,6 +21,7 @@ import re
 from array import array
 from bisect import bisect_left
 from itertools import accumulate, islice, repeat
+from operator import eq
 
 # bump when normalisation, shingling or the signature change: cached fingerprints are then not reused
 FINGERPRINT_VERSION = 2
@@ -179,4 +180,4 @@ def minhash(shingles: list[int]) -> tuple[int, ...] | None:
 
 def estimated_similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
     """The share of equal positions: an unbiased estimate of the Jaccard similarity of the shingle sets."""
-    return sum(map(int.__eq__, first, second)) / BINS
+    return sum(map(eq, first, second)) / BINS

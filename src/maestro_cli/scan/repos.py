@@ -9,13 +9,12 @@ import root that its chain of ``__init__.py`` files reaches. So a candidate's na
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from ..errors import InputError
-from ..extract.layout import TEST_DIRS, is_test_file, walk_files
+from ..extract.layout import TEST_DIRS, is_test_file
 from ..extract.roots import PROJECT_FILES, SKIPPED_DIRS, find_import_root, legacy_import_roots, module_name
 
 # entry points and tool configuration, not code anyone would carve out
@@ -70,21 +69,51 @@ def _is_repo(folder: Path) -> bool:
 
 def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
     import_roots = tuple(legacy_import_roots(root))
-    files = tuple(p for p in walk_files(root, root, warnings) if p.suffix == ".py")
-
-    @cache
-    def import_root_of(folder: Path) -> Path:
-        return find_import_root(folder / "__init__.py", root)
-
+    files: list[Path] = []
     modules: dict[Path, str] = {}
-    for path in files:
-        dotted = module_name(path, import_root_of(path.parent))
-        if dotted and all(part.isidentifier() for part in dotted.split(".")):
-            modules[path] = dotted
-    # string slicing, not Path.relative_to: thousands of files are asked for again and again
-    prefix = len(str(root)) + 1
-    relative_paths = {path: str(path)[prefix:].replace(os.sep, "/") for path in files}
-    return LegacyRepo(name, root, shown, import_roots, files, modules, relative_paths)
+    relative_paths: dict[Path, str] = {}
+    for folder, names in python_files(root, warnings):
+        relative = folder.relative_to(root).as_posix()
+        package = module_name(folder / "__init__.py", find_import_root(folder / "__init__.py", root))
+        for file_name in names:
+            path = folder / file_name
+            files.append(path)
+            relative_paths[path] = f"{relative}/{file_name}" if relative != "." else file_name
+            stem = file_name[:-3]
+            dotted = package if stem == "__init__" else f"{package}.{stem}" if package else stem
+            if dotted and all(part.isidentifier() for part in dotted.split(".")):
+                modules[path] = dotted
+    return LegacyRepo(name, root, shown, import_roots, tuple(files), modules, relative_paths)
+
+
+def python_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder below ``root`` with the names of its Python files, by the rules of extract's
+    ``walk_files`` (the same skipped folders; links followed only while they stay inside ``root``)
+    but one ``scandir`` per folder and no path object per file: a scan lists every file of every repo.
+    """
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            warnings.append(f"{folder}: cannot list: {exc.strerror}")
+            continue
+        names = []
+        for entry in entries:
+            if entry.is_symlink() and not _inside(Path(entry.path).resolve(), root):
+                warnings.append(f"{Path(entry.path).relative_to(root).as_posix()}: link outside the repo, not followed")
+            elif entry.is_dir():
+                if entry.name not in SKIPPED_DIRS and not entry.name.startswith(".") and not entry.name.endswith(".egg-info"):
+                    pending.append(Path(entry.path))
+            elif entry.name.endswith(".py") and entry.is_file():
+                names.append(entry.name)
+        if names:
+            yield folder, names
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def regular_package_root(folder: Path, root: Path) -> Path:
