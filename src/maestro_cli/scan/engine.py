@@ -74,7 +74,7 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
     )
     step("judging candidates")
     by_file = dict(zip(files, zip(scans, prints, strict=True), strict=True))
-    resolver = DistributionResolver()
+    resolver = DistributionResolver(cache_dir=request.cache_dir)
     candidates: list[Candidate] = []
     units: list[Unit] = []
     summaries: list[Repo] = []
