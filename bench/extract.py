@@ -22,6 +22,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from maestro_cli.extract.analysis import ImportContext, ImportKind, analyse_modules
@@ -58,16 +59,19 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def best_of(repeat: int, run: Callable[[], object], before: Callable[[], None] = lambda: None) -> tuple[float, float, object]:
-    """Best wall time, best CPU time and the last result; the machine is shared, so both are shown."""
-    wall, cpu, result = float("inf"), float("inf"), None
-    for _ in range(repeat):
-        before()
+@dataclass
+class Timing:
+    """Best wall and CPU time over the rounds, and the last result; the machine is shared, so both are shown."""
+
+    wall: float = float("inf")
+    cpu: float = float("inf")
+    result: object = None
+
+    def measure(self, run: Callable[[], object]) -> None:
         start, start_cpu = time.perf_counter(), cpu_seconds()
-        result = run()
-        wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, cpu_seconds() - start_cpu)
-    return wall, cpu, result
+        self.result = run()
+        self.wall = min(self.wall, time.perf_counter() - start)
+        self.cpu = min(self.cpu, cpu_seconds() - start_cpu)
 
 
 def bare_loop(package: Path) -> set[str]:
@@ -129,28 +133,36 @@ def main() -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
         installed_modules.cache_clear()
 
-    def in_process_cache_only() -> None:
+    def nothing() -> None:
+        pass
+
+    def forget_environment() -> None:
         installed_modules.cache_clear()  # a new process would not have it either
 
-    bare = best_of(args.repeat, lambda: bare_loop(package))
-    cold = best_of(args.repeat, lambda: maestro_analysis(package, root, cache_dir), before=empty_cache)
-    warm = best_of(args.repeat, lambda: maestro_analysis(package, root, cache_dir), before=in_process_cache_only)
-    grimp_run = best_of(args.repeat, lambda: grimp_graph(package))
-    pipreqs_run = best_of(args.repeat, lambda: pipreqs(package))
+    def analysis() -> object:
+        return maestro_analysis(package, root, cache_dir)
+
+    runs: list[tuple[str, Callable[[], None], Callable[[], object]]] = [
+        ("bare ast.parse loop (1 process)", nothing, lambda: bare_loop(package)),
+        ("maestro analysis, cold (2 processes)", empty_cache, analysis),
+        ("maestro analysis, warm (parse cache)", forget_environment, analysis),
+        ("grimp build_graph (no cache)", nothing, lambda: grimp_graph(package)),
+        ("pipreqs --use-local (own process)", nothing, lambda: pipreqs(package)),
+    ]
+    timings = {label: Timing() for label, _, _ in runs}
+    # rounds interleave the tools, so that a burst of load from elsewhere hits them all alike
+    for _ in range(args.repeat):
+        for label, prepare, run in runs:
+            prepare()
+            timings[label].measure(run)
     shutil.rmtree(scratch, ignore_errors=True)
-    resolved, pipreqs_found = warm[2], pipreqs_run[2]
+    bare = timings[runs[0][0]]
+    resolved, pipreqs_found = timings[runs[2][0]].result, timings[runs[4][0]].result
 
     print(f"{args.package}: {len(files)} files, {lines} lines; best of {args.repeat}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print(f"{'tool':<40}{'wall s':>8}{'ratio':>8}{'cpu s':>8}{'ratio':>8}")
-    rows = [
-        ("bare ast.parse loop (1 process)", bare),
-        ("maestro analysis, cold (2 processes)", cold),
-        ("maestro analysis, warm (parse cache)", warm),
-        ("grimp build_graph (no cache)", grimp_run),
-        ("pipreqs --use-local (own process)", pipreqs_run),
-    ]
-    for label, (wall, cpu, _) in rows:
-        print(f"{label:<40}{wall:>8.2f}{wall / bare[0]:>7.2f}x{cpu:>8.2f}{cpu / bare[1]:>7.2f}x")
+    for label, timing in timings.items():
+        print(f"{label:<40}{timing.wall:>8.2f}{timing.wall / bare.wall:>7.2f}x{timing.cpu:>8.2f}{timing.cpu / bare.cpu:>7.2f}x")
     print()
     pipreqs_names = {name.lower(): name for name in pipreqs_found}  # type: ignore[union-attr]
     print(f"{'module':<12}{'expected':<14}{'maestro':<14}{'pipreqs --use-local':<20}")
@@ -159,6 +171,7 @@ def main() -> None:
         theirs = next((pipreqs_names[n] for n in (expected.lower(), "mysql-python") if n in pipreqs_names), "(dropped)")
         print(f"{module:<12}{expected:<14}{ours:<14}{theirs:<20}")
     print(f"distributions found: maestro {len(set(resolved.values()))}, pipreqs {len(pipreqs_found)}")  # type: ignore[union-attr, arg-type]
+
 
 if __name__ == "__main__":
     main()
