@@ -63,10 +63,6 @@ class ImportRecord:
     def top(self) -> str:
         return self.module.split(".")[0]
 
-    @property
-    def runtime(self) -> bool:
-        return not self.type_checking
-
 
 @dataclass(frozen=True)
 class DynamicImport:
