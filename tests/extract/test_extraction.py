@@ -135,6 +135,16 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(legacy_repo: Path, run
     assert not Path("extracted").exists()
 
 
+def test_output_inside_the_repo_is_refused(legacy_repo: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(legacy_repo)
+    result = run_cli("extract", "shared/resilience", "--name", "acme-resilience")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --out extracted is inside the legacy repo {legacy_repo}, which maestro never writes to\n"
+        "hint: pass --out with a folder outside the repo\n"
+    )
+
+
 def test_source_outside_the_repo(legacy_repo: Path, run_cli, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -125,6 +125,12 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
         location.dotted_name if not request.rewrite else request.import_name or dist_name.replace("-", "_").replace(".", "_")
     )
     target = request.out / dist_name
+    resolved_out = request.out.resolve()
+    if resolved_out == location.root or location.root in resolved_out.parents:
+        raise InputError(
+            f"--out {request.out} is inside the legacy repo {location.root}, which maestro never writes to",
+            hint="pass --out with a folder outside the repo",
+        )
     if target.exists() and not request.force and not request.dry_run:
         raise OutputExistsError.for_path(target)
 
