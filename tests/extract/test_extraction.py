@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -62,9 +63,13 @@ def test_the_package_is_written_with_rewritten_imports_and_an_audit_record(legac
     assert "Retry with backoff and a circuit breaker for calls to flaky services." in readme
     assert git(legacy_repo, "rev-parse", "HEAD").strip() in readme
     manifest = json.loads((package / "maestro-extract.json").read_text())
-    assert {"path": "src/acme_resilience/clock.py", "from": "shared.resilience.clock", "role": "code"}.items() <= next(
-        f for f in manifest["files"] if f["path"] == "src/acme_resilience/clock.py"
-    ).items()
+    clock = legacy_repo / "shared/resilience/clock.py"
+    assert {
+        "source": "shared/resilience/clock.py",
+        "destination": "src/acme_resilience/clock.py",
+        "role": "code",
+        "sha256": hashlib.sha256(clock.read_bytes()).hexdigest(),
+    } in manifest["files"]
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
     assert not [p for p in Path("out").iterdir() if p.name.startswith(".")]  # no staging folder left
     [record] = [json.loads(line) for line in Path(".maestro/audit.jsonl").read_text().splitlines()]

@@ -60,13 +60,16 @@ def write_package(
     manifest: dict[str, Any],
     warnings: list[str],
 ) -> list[Path]:
-    """Write everything into ``staging``; returns the paths written, manifest last."""
+    """Write everything into ``staging``; returns the paths written, manifest last.
+
+    The manifest is the analysis with the sha256 of each file as it was taken from the legacy repo
+    added to its entry in ``files``.
+    """
     written: list[Path] = []
-    taken = []
+    digests: dict[str, str] = {}
     for planned in files:
         data = planned.source.read_bytes()
-        taken.append({"path": planned.destination, "from": planned.module or None, "role": planned.role.value,
-                      "sha256": hashlib.sha256(data).hexdigest()})
+        digests[planned.destination] = hashlib.sha256(data).hexdigest()
         if planned.is_python and renames:
             data = _rewritten(data, renames, planned.destination, warnings)
         written.append(_write(staging / planned.destination, data))
@@ -74,7 +77,8 @@ def write_package(
         written.append(_write(staging / name, text.encode("utf-8")))
     for package_dir in {Path(p.destination).parent for p in files if p.is_python and p.destination.startswith("src/")}:
         _fill_packages(staging, staging / package_dir, written)
-    manifest = {**manifest, "files": sorted(taken, key=lambda f: f["path"])}
+    taken = [{**entry, "sha256": digests[entry["destination"]]} for entry in manifest["files"]]
+    manifest = {**manifest, "files": taken}
     written.append(_write(staging / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")))
     return written
 
