@@ -19,7 +19,7 @@ from .history import RunPoint
 from .model import AttachmentRef
 
 MAX_TABLE_CASES = 200_000  # beyond this the table keeps every test that did not pass, then passes
-MAX_SUITE_ROWS = 1_000
+MAX_COUNT_ROWS = 1_000  # suites or classes, those with most failures first
 CHART_WIDTH, CHART_HEIGHT = 640, 140
 _IMAGE_KINDS = frozenset(("screenshot", "image"))
 
@@ -33,7 +33,7 @@ def render_html(report: Report, output: Path | None = None) -> str:
         report=report,
         totals=report.totals,
         failures=[(failure, [_link(a, base) for a in failure.attachments]) for failure in report.failures],
-        suites=report.suites[:MAX_SUITE_ROWS],
+        tables=[(label, rows[:MAX_COUNT_ROWS], len(rows)) for label, rows in (("suites", report.suites), ("classes", report.classes))],
         chart=_chart(report.trend) if len(report.trend) > 1 else None,
         cases_json=_cases_json(report),
         table_note=_table_note(report),

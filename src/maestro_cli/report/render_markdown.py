@@ -93,15 +93,16 @@ def _tail(report: Report) -> str:
     if report.slowest:
         lines += ["", f"## Slowest {len(report.slowest)} tests", "", "| Test | Time |", "| --- | ---: |"]
         lines += [f"| {_cell(s.classname or s.suite)} › {_cell(s.name)} | {s.time:.3f}s |" for s in report.slowest]
-    lines += ["", "<details><summary>Suites</summary>", "", *_counts_table(report.suites), "", "</details>"]
+    for label, title, rows in (("Suite", "Suites", report.suites), ("Class", "Classes", report.classes)):
+        lines += ["", f"<details><summary>{title} ({len(rows)})</summary>", "", *_counts_table(label, rows), "", "</details>"]
     if report.warnings:
         lines += ["", f"## Warnings ({len(report.warnings)})", ""]
         lines += [f"- {_inline(str(w))}" for w in report.warnings[:MAX_ROWS]]
     return "\n".join(lines) + "\n"
 
 
-def _counts_table(rows: list[Counts]) -> list[str]:
-    lines = ["| Suite | Tests | Failed | Errors | Skipped | Flaky | Time |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def _counts_table(label: str, rows: list[Counts]) -> list[str]:
+    lines = [f"| {label} | Tests | Failed | Errors | Skipped | Flaky | Time |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [
         f"| {_cell(c.name)} | {c.tests} | {c.failed} | {c.errors} | {c.skipped} | {c.flaky} | {c.time:.2f}s |"
         for c in rows[:MAX_ROWS]
