@@ -4,11 +4,12 @@ side in one run with a bare single-process ``ast.parse`` loop over the same file
     .venv/bin/python bench/scan.py [--repeat 3]
 
 The sdists are downloaded once into bench/.cache/ (git-ignored) with
-``pip download --no-deps --no-binary :all:`` (the helpers are bench/extract.py's). maestro runs as a
-user runs it, the installed command in its own process; "cold" runs start with an empty cache
-folder, "warm" ones reuse the cache the cold run filled. Each timing is the best of --repeat runs,
-wall and CPU (the machine is shared, so both are shown). Targets (issue 10): cold at most 1x the
-bare loop, warm at most 0.2x.
+``pip download --no-deps --no-binary :all:`` (bench/extract.py's ``sdist_tree`` and ``Timing``).
+maestro runs as a user runs it, the installed command in its own process; "cold" runs start with an
+empty cache folder, "warm" ones reuse the cache the cold run filled. Every tool lists its files inside
+the timed part. The runs are interleaved round by round and each timing is the best of --repeat
+rounds, wall and CPU (the machine is shared, so both are shown). Targets (issue 10): cold at most 1x
+the bare loop, warm at most 0.2x.
 """
 
 from __future__ import annotations
@@ -23,18 +24,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from extract import best_of, sdist_tree  # bench/extract.py: download, unpack, time
-
-from maestro_cli.scan.repos import find_repos
+from extract import Timing, sdist_tree  # bench/extract.py: download and unpack, best-of timing
 
 MAESTRO = Path(sys.executable).parent / "maestro"
 PROJECTS = ("django", "flask", "requests")
 
 
-def bare_loop(files: list[Path]) -> int:
-    """The pure-Python floor: one process reads and parses every file, nothing else."""
+def bare_loop(trees: list[Path]) -> int:
+    """The pure-Python floor: one process finds, reads and parses every file, nothing else."""
     parsed = 0
-    for path in files:
+    for path in (path for tree in trees for path in tree.rglob("*.py")):
         try:
             ast.parse(path.read_bytes())
             parsed += 1
@@ -56,15 +55,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     trees = [sdist_tree(project) for project in PROJECTS]
-    files = [path for repo in find_repos(trees, []) for path in repo.files]
     scratch = Path(tempfile.mkdtemp(prefix="maestro-bench-scan-"))
     cache_dir = scratch / "cache"
-
-    bare = best_of(args.repeat, lambda: bare_loop(files))
-    cold = best_of(args.repeat, lambda: maestro_scan(trees, cache_dir), before=lambda: shutil.rmtree(cache_dir, ignore_errors=True))
-    warm = best_of(args.repeat, lambda: maestro_scan(trees, cache_dir))
+    bare, cold, warm = Timing(), Timing(), Timing()
+    for _ in range(args.repeat):
+        bare.measure(lambda: bare_loop(trees))
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cold.measure(lambda: maestro_scan(trees, cache_dir))
+        warm.measure(lambda: maestro_scan(trees, cache_dir))
     shutil.rmtree(scratch, ignore_errors=True)
-    report: dict = warm[2]  # type: ignore[assignment]
+    report: dict = warm.result  # type: ignore[assignment]
     summary = report["summary"]
 
     names = " + ".join(tree.name for tree in trees)
@@ -75,8 +75,8 @@ def main() -> None:
         (f"maestro scan, cold ({os.cpu_count()} processes)", cold, "<=1x"),
         ("maestro scan, warm (shared parse cache)", warm, "<=0.2x"),
     ]
-    for label, (wall, cpu, _), target in rows:
-        print(f"{label:<44}{wall:>8.2f}{wall / bare[0]:>7.2f}x{cpu:>8.2f}{cpu / bare[1]:>7.2f}x{target:>8}")
+    for label, timing, target in rows:
+        print(f"{label:<44}{timing.wall:>8.2f}{timing.wall / bare.wall:>7.2f}x{timing.cpu:>8.2f}{timing.cpu / bare.cpu:>7.2f}x{target:>8}")
     print()
     verdicts: dict[str, int] = {}
     for candidate in report["candidates"]:

@@ -87,9 +87,9 @@ def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
 
 
 def python_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, list[str]]]:
-    """Each folder below ``root`` with the names of its Python files, by the rules of extract's
-    ``walk_files`` (the same skipped folders; links followed only while they stay inside ``root``)
-    but one ``scandir`` per folder and no path object per file: a scan lists every file of every repo.
+    """Each folder below ``root`` with the names of its Python files, skipping what extract's
+    ``walk_files`` skips (virtualenvs, caches, build output, hidden folders, links out of ``root``),
+    with one ``scandir`` per folder and no path object per file: a scan lists every file of every repo.
     """
     pending = [root]
     while pending:
@@ -104,7 +104,9 @@ def python_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, list[s
             if entry.is_symlink() and not _inside(Path(entry.path).resolve(), root):
                 warnings.append(f"{Path(entry.path).relative_to(root).as_posix()}: link outside the repo, not followed")
             elif entry.is_dir():
-                if entry.name not in SKIPPED_DIRS and not entry.name.startswith(".") and not entry.name.endswith(".egg-info"):
+                # a linked folder inside the repo holds files the scan reads where they are (and a
+                # link to a parent would never end)
+                if not entry.is_symlink() and entry.name not in SKIPPED_DIRS and not entry.name.startswith(".") and not entry.name.endswith(".egg-info"):
                     pending.append(Path(entry.path))
             elif entry.name.endswith(".py") and entry.is_file():
                 names.append(entry.name)
