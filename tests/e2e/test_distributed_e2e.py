@@ -221,3 +221,22 @@ def test_redis_going_away_mid_run_is_a_clear_error_with_partial_results(redis_se
     assert [steps[s]["outcome"] for s in ("first", "long", "last")] == ["passed", "failed", "skipped"]
     assert steps["long"]["message"].startswith("lost the queue mid-run: cannot reach Redis at")
     assert worker_code == 1 and f"error: cannot reach Redis at {redis_server.url}" in worker_err
+
+
+def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(redis_server: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("version: 1\nsteps:\n  - id: long\n    run: echo \"$MAESTRO_ATTEMPT\" >> long.runs; sleep 1\n")
+    first = start_worker(redis_server.url, "first", cwd=tmp_path)  # --claim-idle stays 60 s: no waiting for it
+    run = start_run(plan, "--queue", redis_server.url, "--results", "out")
+    wait_for(tmp_path / "long.runs")
+
+    first.send_signal(signal.SIGTERM)
+    first_code, first_out, _ = finish(first)
+    second = start_worker(redis_server.url, "second", "--exit-when-idle", "2", cwd=tmp_path)
+    code, _, err = finish(run)
+    summary = json.loads(finish(second)[1])
+
+    assert (first_code, json.loads(first_out)["stopped"], json.loads(first_out)["handed_back"]) == (130, "interrupted", 1)
+    assert code == 0, err
+    assert (summary["ran"], summary["reclaimed"]) == (1, 0)  # taken as a fresh job, not reclaimed
+    assert [(s["outcome"], len(s["attempts"])) for s in results_of(tmp_path / "out")["steps"]] == [("passed", 1)]

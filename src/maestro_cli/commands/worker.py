@@ -39,7 +39,7 @@ def worker(
 
     Example: MAESTRO_QUEUE_SECRET=... maestro worker --queue redis://10.0.0.5:6379/0 --concurrency 4 --tags linux,gpu
     """
-    from ..errors import UsageError
+    from ..errors import ExitCode, UsageError
     from ..queue.connection import parse_queue_url
     from ..queue.worker import WorkerOptions, default_worker_name, serve
 
@@ -70,9 +70,10 @@ def worker(
     else:
         console.info(
             f"worker {summary.name} stopped ({summary.stopped}): {summary.ran} job(s) run, {summary.passed} passed, "
-            f"{summary.failed} failed, {summary.reclaimed} reclaimed, {summary.refused} refused, {summary.skipped} skipped"
+            f"{summary.failed} failed, {summary.reclaimed} reclaimed, {summary.refused} refused, {summary.skipped} skipped, "
+            f"{summary.handed_back} handed back"
         )
-    return 0
+    return ExitCode.INTERRUPTED if summary.stopped == "interrupted" else ExitCode.OK
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -158,7 +158,7 @@ class Worker:
 
     # -- the loop ------------------------------------------------------------------------------
     def serve(self) -> WorkerSummary:
-        """Take jobs until --max-jobs, --exit-when-idle or Ctrl-C; the summary says which."""
+        """Take jobs until --max-jobs, --exit-when-idle or Ctrl-C (SIGTERM); the summary says which."""
         with talking_to(self.options.queue):
             for stream in self.streams:
                 create_group(self.client, stream)
@@ -166,11 +166,9 @@ class Worker:
         ticker = threading.Thread(target=self._tick_forever, name="maestro-worker-tick", daemon=True)
         ticker.start()
         pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="maestro-job")
-        interrupted = False
         try:
             self._loop(pool)
         except KeyboardInterrupt:
-            interrupted = True
             self.summary.stopped = "interrupted"
             self._stop_running("interrupted")
         except RemoteError as exc:
@@ -185,8 +183,6 @@ class Worker:
             self._forget_consumer_if_idle()
         details = {key: value for key, value in self.summary.to_dict().items() if key != "name"}
         events.emit("worker.stopped", outcome=self.summary.stopped, worker=self.options.name, **details)
-        if interrupted:
-            raise KeyboardInterrupt
         if self._fatal is not None:
             raise self._fatal
         return self.summary
