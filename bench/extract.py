@@ -170,7 +170,7 @@ def main() -> None:
         ours = resolved.get(module) or "(dropped)"  # type: ignore[union-attr]
         theirs = next((pipreqs_names[n] for n in (expected.lower(), "mysql-python") if n in pipreqs_names), "(dropped)")
         print(f"{module:<12}{expected:<14}{ours:<14}{theirs:<20}")
-    print(f"distributions found: maestro {len(set(resolved.values()))}, pipreqs {len(pipreqs_found)}")  # type: ignore[union-attr, arg-type]
+    print(f"distributions found: maestro {len(set(resolved.values()))}, pipreqs {len(pipreqs_found)} ({', '.join(sorted(pipreqs_found))})")  # type: ignore[union-attr, arg-type]
 
 
 if __name__ == "__main__":
