@@ -8,8 +8,9 @@ At-least-once delivery, built on the consumer group's pending-entries list:
   its delivery count is untouched) and streams the new part of its log, plus a heartbeat;
 - a worker that dies stops re-claiming, so after ``claim_idle`` seconds another worker takes the job
   over with XAUTOCLAIM and runs it again; the coordinator counts each (run, step, attempt) once;
-- a worker that stops cleanly (Ctrl-C, --max-jobs) hands unfinished jobs back at once (XADD the
-  same signed fields again, XACK the old entry) instead of making them wait for ``claim_idle``.
+- a worker that stops cleanly (Ctrl-C, SIGTERM) hands unfinished jobs back at once (XADD the same
+  signed fields again, XACK the old entry) instead of making them wait for ``claim_idle``; so do
+  jobs a read brought beyond the free slots (COUNT applies to each stream read).
 """
 
 from __future__ import annotations
@@ -28,17 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..adapters.base import StepResult
-from ..errors import RemoteError, UsageError
 from ..adapters.registry import Registry
+from ..errors import RemoteError, UsageError
 from ..plan.executor import LocalExecutor
-from . import (
-    GROUP,
-    MAX_WORKER_TAGS,
-    attempt_field,
-    run_key,
-    streams_for_worker,
-    worker_key,
-)
+from . import GROUP, MAX_WORKER_TAGS, attempt_field, run_key, streams_for_worker, worker_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
 from .jobs import MAX_FILES_BYTES, Job, RefusedMessage, claimed_identity, pack_files, unseal
 from .streams import ACK_IF_OWNED, RENEW_IF_OWNED, create_group, hand_back, post_error, post_report, store_result
@@ -56,6 +50,7 @@ TICK_SECONDS = 0.5
 HEARTBEAT_SECONDS = 5.0
 # Log chunks larger than this are split, so that one chatty step cannot make a huge stream entry.
 LOG_CHUNK_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True)
 class WorkerOptions:
@@ -95,7 +90,7 @@ class WorkerSummary:
     refused: int = 0  # unsigned, altered or malformed jobs
     skipped: int = 0  # jobs of finished runs, cancelled attempts, attempts already done
     handed_back: int = 0  # unfinished jobs returned to the queue when this worker stopped
-    stopped: str = ""  # max-jobs, idle or interrupted
+    stopped: str = ""  # max-jobs, idle, interrupted or lost the queue
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,6 +182,12 @@ class Worker:
             raise self._fatal
         return self.summary
 
+    def _count(self, *counters: str) -> None:
+        """Job threads finish at the same time: the summary's counters change under the lock."""
+        with self._lock:
+            for counter in counters:
+                setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+
     def _stop_running(self, reason: str) -> None:
         with self._lock:
             for held in self._running.values():
@@ -264,7 +265,7 @@ class Worker:
                 reclaimed = _Running(stream, message_id, fields)
                 if self._delivered_too_often(reclaimed):
                     continue
-                self.summary.reclaimed += 1
+                self._count("reclaimed")
                 held.append(reclaimed)
         return held
 
@@ -305,7 +306,7 @@ class Worker:
         try:
             job = Job.from_document(unseal(held.fields, self.options.secret))
         except RefusedMessage as exc:
-            self.summary.refused += 1
+            self._count("refused")
             self._report_error(held, f"refused job: {exc}", refused=True)
             events.emit("worker.job-refused", outcome="refused", stream=held.stream, message_id=held.message_id, reason=str(exc))
             self.on_event(f"refused message {held.message_id}: {exc}")
@@ -316,7 +317,7 @@ class Worker:
         # longer waits for (a finished run, a cancelled or already reported attempt)
         reason = self._reason_to_skip(job, started=self._message(job, held, "started"))
         if reason:
-            self.summary.skipped += 1
+            self._count("skipped")
             self.on_event(f"skipped {job.label}: {reason}")
             self._ack_if_owned(held)
             return
@@ -329,11 +330,7 @@ class Worker:
             self.on_event(f"gave up {job.label}: {held.stop_reason}")
             return
         self._store(job, held, result)
-        self.summary.ran += 1
-        if result.passed:
-            self.summary.passed += 1
-        else:
-            self.summary.failed += 1
+        self._count("ran", "passed" if result.passed else "failed")
         self.on_event(f"finished {job.label}: {result.outcome} in {result.duration:.2f}s")
 
     def _reason_to_skip(self, job: Job, *, started: Mapping[str, Any] | None = None) -> str | None:
@@ -474,7 +471,7 @@ class Worker:
     def _hand_back(self, held_jobs: list[_Running]) -> None:
         for held in held_jobs:
             hand_back(self.client, held.stream, held.message_id, held.fields)
-            self.summary.handed_back += 1
+            self._count("handed_back")
 
     def _announce(self) -> None:
         """The worker's heartbeat: a key that lives three beats, so a dead worker's soon goes."""
