@@ -133,7 +133,8 @@ class QueueExecutor:
     # -- the executor --------------------------------------------------------------------------
     def execute(self, request: AttemptRequest) -> StepResult:
         if self.runs_locally(request.step):
-            self.stats.ran_locally += 1
+            with self._lock:
+                self.stats.ran_locally += 1
             return self.local.execute(request)
         if self.lost is not None:
             return _failed(self.lost)
@@ -154,9 +155,9 @@ class QueueExecutor:
         request.log_path.touch()  # the log exists from the start, as for a local attempt
         with self._lock:
             self._waiting[key] = waiting
+            self.stats.enqueued += 1
         try:
             enqueue(self.client, job, self.secret, document)
-            self.stats.enqueued += 1
             return self._wait(key, waiting)
         except connection_errors() as exc:
             self._lose(exc)

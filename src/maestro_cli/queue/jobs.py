@@ -172,6 +172,8 @@ def claimed_identity(fields: Mapping[str, str]) -> dict[str, Any]:
 
 def leaked_secrets(document: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
     """Names of the ``secrets`` (name -> value) whose value appears anywhere in ``document``."""
+    if not secrets:
+        return []
     body = json.dumps(document, ensure_ascii=False)
     return sorted(name for name, value in secrets.items() if value and value in body)
 
