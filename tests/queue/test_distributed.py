@@ -61,7 +61,8 @@ def test_runs_on_and_shareable_secrets_decide_where_a_step_runs(
     plain = worker_threads("plain")
     gpu = worker_threads("gpu-box", tags=("gpu", "linux"))
 
-    result = run_cli("run-plan", plan, "--queue", redis_url, "--results", tmp_path / "out", "--json")
+    monkeypatch.setenv("MAESTRO_QUEUE", redis_url)  # stands for --queue
+    result = run_cli("run-plan", plan, "--results", tmp_path / "out", "--json")
 
     assert result.exit_code == 0, result.stderr
     steps = {s["id"]: s for s in json.loads(result.stdout)["steps"]}
@@ -97,17 +98,16 @@ def test_a_job_that_killed_five_workers_is_dropped_with_an_error(redis_url: str,
     assert client.xpending(JOBS_STREAM, GROUP)["pending"] == 0
 
 
-def test_the_worker_command_never_prints_the_password(run_cli: Any, redis_url: str) -> None:
-    url = redis_url.replace("redis://", "redis://default:pa55-w0rd@")
-    import redis as redis_client
+def test_a_worker_serves_a_tls_redis_with_a_password_it_never_prints(run_cli: Any, tmp_path: Path) -> None:
+    from redis_server import RedisServer
 
-    admin = redis_client.Redis.from_url(redis_url)
-    admin.config_set("requirepass", "pa55-w0rd")
+    server = RedisServer(tmp_path, tls=True, password="pa55-w0rd")
+    server.start()
     try:
-        result = run_cli("worker", "--queue", url, "--exit-when-idle", "0.5", "--json")
+        result = run_cli("worker", "--queue", server.url, "--exit-when-idle", "0.5", "--json")
     finally:
-        redis_client.Redis.from_url(url).config_set("requirepass", "")
+        server.stop()
     assert result.exit_code == 0, result.stderr
     assert "pa55-w0rd" not in result.output
-    assert "serving redis://default:****@127.0.0.1" in result.stderr
+    assert f"serving rediss://:****@127.0.0.1:{server.port}/0" in result.stderr
     assert json.loads(result.stdout)["stopped"] == "idle"
