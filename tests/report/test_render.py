@@ -118,3 +118,14 @@ def test_fail_on_decides_the_exit_code(run_cli) -> None:
     assert run_cli("report", erroring, "--fail-on", "errors").exit_code == 1
     assert run_cli("report", erroring, "--fail-on", "never").exit_code == 0
     assert run_cli("report", DIALECTS / "missing-attributes.xml", DIALECTS / "surefire-TEST-com.acme.RetryTest.xml", "--fail-on", "never").exit_code == 0
+
+
+def test_html_on_stdout_links_attachments_by_absolute_file_url(tmp_path: Path, run_cli, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.xml").write_text(
+        '<testsuite name="s"><testcase classname="c" name="t"><failure message="m"/>'
+        "<system-out>[[ATTACHMENT|shots/t.png]]</system-out></testcase></testsuite>"
+    )
+    result = run_cli("report", "run.xml", "--format", "html")
+    assert result.exit_code == 1
+    assert f'<img src="{(tmp_path / "shots" / "t.png").as_uri()}"' in result.stdout

@@ -8,11 +8,13 @@ less, so processes are used once there are enough bytes to read for that to pay.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,17 +149,32 @@ def _read_chunk(files: list[Path], top: int, spool_path: Path | None, progress: 
     tally = Tally(top)
     if spool_path is not None:
         tally.spool = CaseSpool(spool_path)
-    for index, path in enumerate(files, 1):
-        if input_format(path) == "maestro-results":
-            read_results_json(path, tally)
-        else:
-            read_junit(path, tally)
-        if progress:
-            progress(index, len(files))
+    with _without_cycle_collection():
+        for index, path in enumerate(files, 1):
+            if input_format(path) == "maestro-results":
+                read_results_json(path, tally)
+            else:
+                read_junit(path, tally)
+            if progress:
+                progress(index, len(files))
     if tally.spool is not None:
         tally.spool_paths.append(tally.spool.close())
         tally.spool = None  # a file handle cannot travel back from a worker process
     return tally
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Reading makes and drops hundreds of thousands of elements that never form cycles, and the
+    cyclic collector would walk them again and again for nothing (about a tenth of the time);
+    reference counting still frees every one of them at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _split(files: list[Path], parts: int) -> list[list[Path]]:

@@ -42,7 +42,7 @@ def render_html(report: Report, output: Path | None = None) -> str:
 
 def _link(attachment: AttachmentRef, base: Path | None) -> dict[str, Any]:
     path = Path(attachment.path)
-    href = Path(os.path.relpath(path, base)).as_posix() if base is not None else path.as_uri()
+    href = Path(os.path.relpath(path, base)).as_posix() if base is not None else path.absolute().as_uri()
     is_image = attachment.kind in _IMAGE_KINDS or (attachment.content_type or "").startswith("image/")
     return {"href": href, "kind": attachment.kind, "label": attachment.description or path.name, "image": is_image}
 
