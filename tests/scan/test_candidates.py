@@ -38,7 +38,9 @@ def test_every_package_subpackage_and_top_level_module_is_judged(fixture_report:
 
 def test_ready_candidates_rank_first_and_blocked_ones_last(fixture_report: ScanReport) -> None:
     ranked = [c.module for c in fixture_report.candidates]
-    assert ranked[:3] == ["registry", "retry", "shipping.common"]
+    # shipping.common (54 loc, 1 dependent) outranks retry (22 loc, 2 dependents): its copy in
+    # billing is one more place that would use the extracted package
+    assert ranked[:3] == ["registry", "shipping.common", "retry"]
     assert ranked[-1] == "shipping"
     assert [c.score for c in fixture_report.candidates] == sorted((c.score for c in fixture_report.candidates), reverse=True)
 
@@ -67,6 +69,14 @@ def test_importing_a_name_from_a_package_counts_the_package_itself(fixture_repor
 def test_dependents_are_the_modules_that_import_a_candidate_but_not_its_tests(fixture_report: ScanReport) -> None:
     assert candidate(fixture_report, "billing-service", "registry").dependents == ("app", "invoices.render")
     assert candidate(fixture_report, "billing-service", "retry").dependents == ("invoices.pdf", "invoices.totals")
+
+
+def test_copies_elsewhere_are_counted_as_beneficiaries(fixture_report: ScanReport) -> None:
+    assert candidate(fixture_report, "billing-service", "registry").copies == (
+        "shipping-service/shipping/common/service_registry.py:1-65",
+    )
+    assert candidate(fixture_report, "shipping-service", "shipping.common").copies == ("billing-service/registry.py:1-60",)
+    assert candidate(fixture_report, "billing-service", "retry").copies == ()
 
 
 def test_dependencies_come_from_extract_inference_with_the_repo_pins(fixture_report: ScanReport) -> None:

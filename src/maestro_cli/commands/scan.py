@@ -109,14 +109,18 @@ def _document(report: ScanReport, chosen: Format) -> str:
 
 
 def _render(console: Console, report: ScanReport) -> None:
+    from rich import box
     from rich.table import Table
 
     say = partial(console.print, markup=False)
     summary = report.summary
-    candidates = Table(title=f"Candidates (top {len(report.candidates)}, best first)", title_justify="left")
-    for column, justify in (("#", "right"), ("module", "left"), ("verdict", "left"), ("loc", "right"),
-                            ("cross", "right"), ("used by", "right"), ("dependencies", "left")):
-        candidates.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    candidates = Table(title=f"Candidates (top {len(report.candidates)}, best first)", title_justify="left", box=box.SIMPLE_HEAD)
+    candidates.add_column("#", justify="right", no_wrap=True)
+    candidates.add_column("repo: module", min_width=24, overflow="fold")
+    candidates.add_column("verdict", no_wrap=True)
+    for column in ("loc", "cross", "users", "copies"):
+        candidates.add_column(column, justify="right", no_wrap=True)
+    candidates.add_column("requires", overflow="fold")
     for rank, candidate in enumerate(report.candidates, start=1):
         candidates.add_row(
             str(rank),
@@ -125,6 +129,7 @@ def _render(console: Console, report: ScanReport) -> None:
             str(candidate.loc),
             str(len(candidate.crossings)),
             str(len(candidate.dependents)),
+            str(len(candidate.copies)),
             ", ".join(candidate.dependencies),
         )
     console.print(candidates)
@@ -134,7 +139,7 @@ def _render(console: Console, report: ScanReport) -> None:
         for problem in candidate.unparsable:
             say(f"{rank:>3}  blocked: {problem}")
     say()
-    duplicates = Table(title=f"Duplicates ({len(report.duplicates)} group{'s' if len(report.duplicates) != 1 else ''})", title_justify="left")
+    duplicates = Table(title=f"Duplicates ({len(report.duplicates)} group{'s' if len(report.duplicates) != 1 else ''})", title_justify="left", box=box.SIMPLE_HEAD)
     for column, justify in (("#", "right"), ("similarity", "right"), ("lines", "right"), ("members", "left")):
         duplicates.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for rank, group in enumerate(report.duplicates, start=1):

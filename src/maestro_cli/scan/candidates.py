@@ -157,6 +157,7 @@ def repo_candidates(
             closure=tuple(closure),
             dependents=tuple(dependents),
             unparsable=unparsable,
+            member_files=tuple(repo.relative(graph.files[m]) for m in members),
         )
         found.append(_with_command(candidate, repo))
     return found

@@ -9,7 +9,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from ..extract.roots import top_level_modules
 from ..extract.scan import scan_files
 from .candidates import project_folder, repo_candidates
 from .duplicates import Unit, find_duplicates
-from .model import Candidate, DuplicateGroup, Repo, ScanReport, Summary, Verdict, ranked
+from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
 from .prints import fingerprint_files
 from .repos import LegacyRepo, find_repos
 
@@ -97,13 +97,14 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
         )
     step("grouping duplicates")
     duplicates = find_duplicates(units, request.similarity)
-    ordered = ranked(candidates)
+    holdings = _Holdings(duplicates)
+    ordered = ranked([replace(c, copies=holdings.copies_of(c)) for c in candidates])
     top = [c for c in ordered if c.verdict is not Verdict.BLOCKED][: request.top]
     return ScanReport(
         repos=tuple(summaries),
         candidates=tuple(ordered[: request.top]),
         duplicates=tuple(duplicates),
-        summary=_summary(summaries, ordered, duplicates, top, {r.name: r for r in repos}, request.top),
+        summary=_summary(summaries, ordered, duplicates, top, holdings, request.top),
         similarity=request.similarity,
         min_lines=request.min_lines,
         warnings=tuple(dict.fromkeys(warnings)),
@@ -137,12 +138,33 @@ def _classified(repo: LegacyRepo, scans: dict[Path, tuple]) -> dict[Path, Module
     }
 
 
+class _Holdings:
+    """Which duplicate groups have a member inside a candidate, and where their other copies are."""
+
+    def __init__(self, duplicates: list[DuplicateGroup]) -> None:
+        self.by_file: dict[tuple[str, str], list[DuplicateGroup]] = defaultdict(list)
+        for group in duplicates:
+            for member in group.members:
+                self.by_file[(member.repo, member.path)].append(group)
+
+    def groups_of(self, candidate: Candidate) -> list[DuplicateGroup]:
+        held = {id(g): g for path in candidate.member_files for g in self.by_file.get((candidate.repo, path), ())}
+        return list(held.values())
+
+    def outside(self, candidate: Candidate, group: DuplicateGroup) -> list[DuplicateMember]:
+        inside = set(candidate.member_files)
+        return [m for m in group.members if not (m.repo == candidate.repo and m.path in inside)]
+
+    def copies_of(self, candidate: Candidate) -> tuple[str, ...]:
+        return tuple(sorted({m.location for g in self.groups_of(candidate) for m in self.outside(candidate, g)}))
+
+
 def _summary(
     repos: list[Repo],
     candidates: list[Candidate],
     duplicates: list[DuplicateGroup],
     top: list[Candidate],
-    legacy: dict[str, LegacyRepo],
+    holdings: _Holdings,
     top_count: int,
 ) -> Summary:
     lines = sum(r.lines for r in repos)
@@ -152,13 +174,12 @@ def _summary(
     ready_loc = sum(c.loc for c in candidates if c.verdict is Verdict.READY and not _inside_ready(c, candidates))
     # each group is replaced by the best-ranked top candidate holding one of its members, once
     replaced: list[tuple[str, str, int, int]] = []
-    pending = list(duplicates)
+    credited: set[int] = set()
     for candidate in top:
-        inside = set(_candidate_files(candidate, legacy[candidate.repo]))
-        held = [g for g in pending if any(m.repo == candidate.repo and m.path in inside for m in g.members)]
-        for group in held:
-            pending.remove(group)
-            replaced += [(m.repo, m.path, m.start, m.end) for m in group.members if not (m.repo == candidate.repo and m.path in inside)]
+        for group in holdings.groups_of(candidate):
+            if id(group) not in credited:
+                credited.add(id(group))
+                replaced += [(m.repo, m.path, m.start, m.end) for m in holdings.outside(candidate, group)]
     reuse = _covered_lines(replaced)
     return Summary(
         repos=len(repos),
@@ -174,13 +195,6 @@ def _summary(
         reuse_share=round(reuse / lines, 4) if lines else 0.0,
         top=min(top_count, len(top)),
     )
-
-
-def _candidate_files(candidate: Candidate, repo: LegacyRepo) -> list[str]:
-    if candidate.kind == "module":
-        return [candidate.path]
-    prefix = candidate.path + "/"
-    return [path for path in repo.relative_paths.values() if path.startswith(prefix)]
 
 
 def _inside_ready(candidate: Candidate, candidates: list[Candidate]) -> bool:

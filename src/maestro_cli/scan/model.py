@@ -2,8 +2,9 @@
 
 A candidate's verdict follows from what extracting it would meet: a file that does not parse blocks
 it; imports of other legacy modules (crossings) mean ``maestro extract --with-internal`` has to carry
-their closure along; neither means it is ready. Rank is value over cost: code that many modules
-use and that is big enough to matter, divided by what has to come along with it.
+their closure along; neither means it is ready. Rank is value over cost: code that many modules use
+(or that was copied elsewhere, where the package would replace the copy) and that is big enough to
+matter, divided by what has to come along with it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Candidate:
     closure: tuple[str, ...]  # the legacy modules ``--with-internal`` would copy along
     dependents: tuple[str, ...]  # modules of the repo outside the candidate that import it
     unparsable: tuple[str, ...]  # "file:line: message" for each file (or closure file) that does not parse
+    member_files: tuple[str, ...] = ()  # its Python files, relative to the repo
+    copies: tuple[str, ...] = ()  # near copies of its code elsewhere ("repo/path:start-end"): more who benefit
     extract_command: str | None = None
 
     @property
@@ -62,7 +65,7 @@ class Candidate:
         """Value over cost; zero for blocked candidates, which cannot be extracted as they are."""
         if self.verdict is Verdict.BLOCKED:
             return 0.0
-        value = (1 + len(self.dependents)) * math.log2(2 + self.loc)
+        value = (1 + len(self.dependents) + len(self.copies)) * math.log2(2 + self.loc)
         cost = 1 + len(self.crossings) + len(self.closure)
         return round(value / cost, 2)
 
@@ -162,6 +165,7 @@ def candidate_to_json(candidate: Candidate) -> dict[str, Any]:
         "closure": list(candidate.closure),
         "dependents": list(candidate.dependents),
         "dependencies": list(candidate.dependencies),
+        "copies": list(candidate.copies),
         "unparsable": list(candidate.unparsable),
         "extract_command": candidate.extract_command,
     }
