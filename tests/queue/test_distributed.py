@@ -47,7 +47,7 @@ def test_runs_on_and_shareable_secrets_decide_where_a_step_runs(
         shareable-secrets: [SHARED_TOKEN]
         steps:
           - id: anywhere
-            run: echo "$PPID" > anywhere.pid; test "${{ secrets.SHARED_TOKEN }}" = shared-123456
+            run: echo "token ${{ secrets.SHARED_TOKEN }}"; test "${{ secrets.SHARED_TOKEN }}" = shared-123456
           - id: on-gpu
             runs-on: [gpu]
             run: echo gpu > on-gpu.txt
@@ -71,6 +71,8 @@ def test_runs_on_and_shareable_secrets_decide_where_a_step_runs(
     assert not (tmp_path / "leaked.txt").exists()
     assert gpu.summary.ran >= 1 and plain.summary.ran + gpu.summary.ran == 2  # `here` ran on the coordinator
     assert "deploy-987654" not in result.output
+    log = (tmp_path / "out" / "logs" / "anywhere.log").read_text()  # it travelled, and is masked all the same
+    assert "token ****" in log and "shared-123456" not in log
 
 
 def test_a_job_that_killed_five_workers_is_dropped_with_an_error(redis_url: str, tmp_path: Path) -> None:

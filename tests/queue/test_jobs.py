@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 
 from maestro_cli.adapters.base import Attachment, StepResult, StepSpec, TestCase
 from maestro_cli.plan.executor import AttemptRequest
-from maestro_cli.queue.jobs import Job, RefusedMessage, leaked_secrets, seal, step_result_from_dict, unseal
+from maestro_cli.queue.jobs import Job, RefusedMessage, secrets_in, seal, step_result_from_dict, unseal
 
 
 def make_job(**step_fields: object) -> Job:
@@ -17,10 +18,11 @@ def make_job(**step_fields: object) -> Job:
 
 
 def test_a_job_survives_the_trip_without_the_coordinators_local_paths() -> None:
-    job = make_job(cwd=Path("sub"), options={"shell": "sh"})
+    job = dataclasses.replace(make_job(cwd=Path("sub"), options={"shell": "sh"}), mask=("shared-value",))
     document = unseal(seal(job.to_document(), "s3cret"), "s3cret")
     back = Job.from_document(document)
     assert back.step == job.step
+    assert back.mask == ("shared-value",)
     assert (back.run_id, back.attempt, back.tags, back.request.workdir) == ("run1", 2, ("gpu", "linux"), Path("/src/plan"))
     assert "results_dir" not in document and "log_path" not in document
 
@@ -64,8 +66,8 @@ def test_something_that_is_not_a_job_is_refused() -> None:
 
 def test_secrets_in_a_job_are_found_by_name() -> None:
     job = make_job()
-    assert leaked_secrets(job.to_document(), {"MODE_TOKEN": "ci", "API_TOKEN": "abc123"}) == ["MODE_TOKEN"]
-    assert leaked_secrets(job.to_document(), {"API_TOKEN": "abc123"}) == []
+    assert secrets_in(job.to_document(), {"MODE_TOKEN": "ci", "API_TOKEN": "abc123"}) == ["MODE_TOKEN"]
+    assert secrets_in(job.to_document(), {"API_TOKEN": "abc123"}) == []
 
 
 def test_a_step_result_crosses_the_queue_unchanged() -> None:

@@ -18,16 +18,17 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from .. import redaction
 from ..adapters.base import StepResult, StepSpec
 from ..errors import RemoteError
 from ..plan.executor import AttemptExecutor, AttemptRequest
 from . import ERRORS_STREAM, attempt_field, results_stream, run_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import Job, RefusedMessage, leaked_secrets, step_result_from_dict, unpack_files, unseal, unverified
+from .jobs import Job, RefusedMessage, secrets_in, step_result_from_dict, unpack_files, unseal, unverified
 from .streams import close_run, enqueue, open_run
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class QueueExecutor:
 
     ``runs_locally(step)`` picks the steps that stay on this machine (``runs-on: local``), run by
     ``local``; ``tags_of(step)`` gives a step's ``runs-on`` tags; ``secrets`` (name -> value) are the
-    plan's secrets that must not travel: an attempt whose job would carry one fails before it is sent.
+    plan's secrets, of which only those named in ``shareable`` may travel: an attempt whose job
+    would carry another fails before it is sent.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class QueueExecutor:
         runs_locally: Callable[[StepSpec], bool] = lambda step: False,
         tags_of: Callable[[StepSpec], tuple[str, ...]] = lambda step: (),
         secrets: Mapping[str, str] | None = None,
+        shareable: Collection[str] = (),
         on_event: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.queue = queue
@@ -102,6 +105,7 @@ class QueueExecutor:
         self.runs_locally = runs_locally
         self.tags_of = tags_of
         self.secrets = dict(secrets or {})
+        self.shareable = frozenset(shareable)
         self.on_event = on_event
         self.stats = QueueStats()
         self.lost: RemoteError | None = None  # set once Redis went away; every later attempt fails
@@ -141,13 +145,17 @@ class QueueExecutor:
         key: AttemptKey = (request.step.id, request.attempt)
         job = Job.for_request(self.run_id, request, self.tags_of(request.step))
         document = job.to_document()
-        leaked = leaked_secrets(document, self.secrets)
+        carried = secrets_in(document, self.secrets)
+        leaked = [name for name in carried if name not in self.shareable]
         if leaked:
             return StepResult(
                 "failed",
                 message=f"not sent to the queue: the job would carry the secret {', '.join(leaked)}; "
                 "give the step `runs-on: local`, or list the secret in `shareable-secrets:`",
             )
+        if carried:
+            job = replace(job, mask=tuple(self.secrets[name] for name in carried))
+            document = job.to_document()
         waiting = _Waiting(request)
         if request.step.timeout:  # a job no worker takes must not wait for ever either
             waiting.deadline = time.monotonic() + request.step.timeout
@@ -269,6 +277,7 @@ class QueueExecutor:
     def _write_log(waiting: _Waiting, text: str) -> None:
         if not text:
             return
+        text = redaction.scrub(text)  # as a local attempt's log is: the worker may not know every secret
         # opened per chunk: chunks come at most a few times a second, and no handle outlives the attempt
         with open(waiting.request.log_path, "a", encoding="utf-8") as log:
             log.write(text)

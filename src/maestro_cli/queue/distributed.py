@@ -52,7 +52,8 @@ def execute_on_queue(
         secret=settings.get("queue-secret"),
         runs_locally=lambda spec: spec.id in local_steps,
         tags_of=lambda spec: tags.get(spec.id, ()),
-        secrets={name: value for name, value in plan.secrets.items() if name not in plan.shareable_secrets},
+        secrets=plan.secrets,
+        shareable=plan.shareable_secrets,
     )
     with executor:
         report = execute(

@@ -44,6 +44,8 @@ class Job:
     request: AttemptRequest
     tags: tuple[str, ...] = ()
     created: float = field(default_factory=time.time)
+    # shareable secrets the job carries: the worker masks them in its output as the coordinator does
+    mask: tuple[str, ...] = ()
 
     @classmethod
     def for_request(cls, run_id: str, request: AttemptRequest, tags: tuple[str, ...] = ()) -> Job:
@@ -81,6 +83,7 @@ class Job:
             "workdir": str(self.request.workdir),
             "tags": sorted(self.tags),
             "created": self.created,
+            "mask": list(self.mask),
         }
 
     @classmethod
@@ -106,7 +109,8 @@ class Job:
                 log_path=Path("."),
             )
             tags = tuple(str(tag) for tag in document.get("tags") or ())
-            return cls(str(document["run_id"]), request, tags, float(document.get("created") or 0.0))
+            mask = tuple(str(value) for value in document.get("mask") or ())
+            return cls(str(document["run_id"]), request, tags, float(document.get("created") or 0.0), mask)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RefusedMessage(f"malformed job: {type(exc).__name__}: {exc}") from None
 
@@ -170,7 +174,7 @@ def claimed_identity(fields: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def leaked_secrets(document: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
+def secrets_in(document: Mapping[str, Any], secrets: Mapping[str, str]) -> list[str]:
     """Names of the ``secrets`` (name -> value) whose value appears anywhere in ``document``."""
     if not secrets:
         return []

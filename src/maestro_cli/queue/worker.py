@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import events
+from .. import events, redaction
 from ..adapters.base import StepResult
 from ..adapters.registry import Registry
 from ..errors import RemoteError, UsageError
@@ -313,6 +313,8 @@ class Worker:
             self.client.xack(held.stream, GROUP, held.message_id)
             return
         held.job = job
+        for value in job.mask:
+            redaction.register(value)
         # the start goes out with the check, in one round trip: a coordinator ignores a start it no
         # longer waits for (a finished run, a cancelled or already reported attempt)
         reason = self._reason_to_skip(job, started=self._message(job, held, "started"))
