@@ -155,3 +155,26 @@ def test_secret_from_environment_is_masked_in_error_messages(run_cli, audit_file
     assert result.exit_code == 2
     assert "s3cr3t-pass" not in result.output
     assert "--since: '****' is not a date" in result.stderr
+
+
+def test_an_action_that_must_not_touch_the_project_is_audited_in_the_user_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_environment: Path
+) -> None:
+    """`maestro extract` run from inside the legacy repo: the repo stays untouched, the record goes home."""
+    from maestro_cli.cli import _attach_audit
+    from maestro_cli.context import State
+
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "pyproject.toml").write_text("[project]\nname = 'legacy'\n")
+    monkeypatch.chdir(legacy)
+    monkeypatch.setenv("XDG_STATE_HOME", str(isolated_environment / ".local" / "state"))
+    listeners = list(events._listeners)
+    try:
+        _attach_audit(State(command="extract", argv=["extract", "pkg", "--name", "pkg"]))
+        events.emit("extract.written", read_only=[legacy])
+    finally:
+        events._listeners[:] = listeners
+    assert sorted(p.name for p in legacy.iterdir()) == ["pyproject.toml"]
+    (record,) = read_records(isolated_environment / ".local" / "state" / "maestro" / "audit.jsonl")
+    assert record["action"] == "extract.written"

@@ -51,9 +51,11 @@ def test_installed_wheel_runs_and_renders_templates(wheel: Path, tmp_path: Path)
         "import json, maestro_cli, maestro_cli.templating as t;"
         "print(json.dumps({'package': maestro_cli.__file__, 'templates': str(t.templates_dir()),"
         "'rendered': t.render('extract/README.md.j2', dist_name='acme-retry', import_name='acme_retry',"
-        "description='Retry helpers.', maestro_version='0.1.0', source_path='src/retry', repo_name='legacy', commit='abc123')}))"
+        "description='Retry helpers.', maestro_version='0.1.0', source_path='src/retry', repo_name='legacy', commit='abc123',"
+        "optional_dependencies={'redis': ['redis>=5']})}))"
     )
     result = json.loads(subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path).stdout)
     assert result["package"].startswith(str(env_dir))
     assert result["templates"].startswith(str(env_dir))
     assert "# acme-retry" in result["rendered"] and "import acme_retry" in result["rendered"]
+    assert 'pip install "acme-retry[redis]"' in result["rendered"]

@@ -66,6 +66,13 @@ class AuditLog:
             os.close(fd)  # closing releases the lock
 
 
+def user_audit_path() -> Path:
+    """The audit file used when the project's own would fall inside a folder maestro must not touch."""
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("maestro")) / "audit.jsonl"
+
+
 def _user() -> str:
     try:
         return getpass.getuser()

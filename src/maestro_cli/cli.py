@@ -104,10 +104,14 @@ def _attach_audit(state: State) -> None:
 
     def listener(event: events.Event) -> None:
         path = state.audit_path()
-        if path is not None:
-            from .audit import AuditLog
+        if path is None:
+            return
+        from .audit import AuditLog, user_audit_path
 
-            AuditLog(path, state.command or "", state.argv)(event)
+        if any(path.resolve().is_relative_to(folder.resolve()) for folder in event.read_only):
+            # e.g. `maestro extract` run from inside the legacy repo: that repo is never written to
+            path = user_audit_path()
+        AuditLog(path, state.command or "", state.argv)(event)
 
     events.subscribe(listener)
 

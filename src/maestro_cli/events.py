@@ -36,6 +36,9 @@ class Event:
     outcome: str = "ok"
     artifacts: tuple[Artifact, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    # Folders the action promised not to write to (extract's legacy repo): a listener that would
+    # write inside one of them (the project's audit log) must write somewhere else.
+    read_only: tuple[Path, ...] = ()
 
 
 Listener = Callable[[Event], None]
@@ -58,9 +61,14 @@ def subscribe(listener: Listener) -> Callable[[], None]:
 
 
 def emit(
-    name: str, *, outcome: str = "ok", artifacts: Iterable[Artifact] = (), **details: Any
+    name: str,
+    *,
+    outcome: str = "ok",
+    artifacts: Iterable[Artifact] = (),
+    read_only: Iterable[Path] = (),
+    **details: Any,
 ) -> None:
-    event = Event(name=name, outcome=outcome, artifacts=tuple(artifacts), details=details)
+    event = Event(name=name, outcome=outcome, artifacts=tuple(artifacts), details=details, read_only=tuple(read_only))
     with _lock:
         listeners = list(_listeners)
     for listener in listeners:

@@ -334,6 +334,7 @@ def _write(
     events.emit(
         "extract.written",
         artifacts=[events.Artifact.from_file(target / "pyproject.toml"), events.Artifact.from_file(target / MANIFEST)],
+        read_only=[location.root],
         source=result.source,
         dist_name=result.dist_name,
         files=len(result.files),
