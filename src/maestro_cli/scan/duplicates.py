@@ -9,6 +9,7 @@ functions of two copied modules) says nothing new and is left out.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class Unit:
     name: str
     start: int
     end: int
-    signature: tuple[int, ...]
+    signature: array[int]  # BINS values, array("q")
 
     @property
     def lines(self) -> int:

@@ -21,6 +21,7 @@ from ..extract.roots import top_level_modules
 from ..extract.scan import scan_files
 from .candidates import project_folder, repo_candidates
 from .duplicates import Unit, find_duplicates
+from .fingerprint import unpacked
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
 from .prints import fingerprint_files
 from .repos import LegacyRepo, find_repos
@@ -84,7 +85,7 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
         candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
         for path in repo.files:
             for kind, name, start, end, signature in by_file[path][1][2]:
-                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, signature))
+                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, unpacked(signature)))
         summaries.append(
             Repo(
                 name=repo.name,

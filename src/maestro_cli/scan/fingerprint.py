@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Sequence
 from array import array
 from bisect import bisect_left
 from itertools import accumulate, islice, repeat
 from operator import eq
 
 # bump when normalisation, shingling or the signature change: cached fingerprints are then not reused
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 BINS = 128
 WORD = 8  # bytes per array('Q') item; a shingle is two consecutive words, 16 normalised bytes
 # hash() of a tuple is a signed 64-bit int; bin i holds the i-th of BINS equal ranges of it
 _BIN_WIDTH = 2**64 // BINS
 _BIN_LOWS = tuple(-(2**63) + index * _BIN_WIDTH for index in range(BINS))
-_NO_VALUE = 2**63
+# past the last filled bin: the largest 64-bit value, above every hash but one that a hash practically
+# never takes, so that signatures pack into array("q")
+_NO_VALUE = 2**63 - 1
 
 # a string or a comment, whichever starts first; the lookbehinds let the first character dispatch
 _STRING_OR_COMMENT = re.compile(
@@ -45,8 +48,9 @@ _DEFINITION = re.compile(r"\s*(?:async\s+)?(def|class)\s+(\w+)")
 _HEADERS = ("def", "class", "asyncdef", "@")
 _CLOSERS = (")", "]", "}")
 
-# (kind, qualified name, first line, last line, signature); kind is "module", "class" or "function"
-UnitPrint = tuple[str, str, int, int, tuple[int, ...]]
+# (kind, qualified name, first line, last line, signature packed as array("q") bytes: 1 KiB, where a
+# tuple of ints takes 5; kind is "module", "class" or "function"
+UnitPrint = tuple[str, str, int, int, bytes]
 # (physical lines, lines of code, units)
 FilePrint = tuple[int, int, list[UnitPrint]]
 
@@ -86,7 +90,8 @@ def fingerprint_source(data: bytes, min_lines: int) -> FilePrint:
     for kind, name, start, end in found:
         signatures = [signature for first, last, signature in segments if start <= first and last <= end and signature]
         if signatures:
-            units.append((kind, name, start, end, tuple(map(min, *signatures)) if len(signatures) > 1 else signatures[0]))
+            merged = map(min, *signatures) if len(signatures) > 1 else signatures[0]
+            units.append((kind, name, start, end, array("q", merged).tobytes()))
     return (physical, code_lines, units)
 
 
@@ -178,6 +183,12 @@ def minhash(shingles: list[int]) -> tuple[int, ...] | None:
     return tuple(map(shingles.__getitem__, positions))
 
 
-def estimated_similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
+def unpacked(signature: bytes) -> array[int]:
+    values = array("q")
+    values.frombytes(signature)
+    return values
+
+
+def estimated_similarity(first: Sequence[int], second: Sequence[int]) -> float:
     """The share of equal positions: an unbiased estimate of the Jaccard similarity of the shingle sets."""
     return sum(map(eq, first, second)) / BINS
