@@ -181,3 +181,25 @@ def test_a_result_file_outside_the_results_folder_is_refused(tmp_path: Path) -> 
     with pytest.raises(RefusedMessage, match="outside the results folder"):
         unpack_files({"../../.bashrc": "ZWNobyBwd25lZA=="}, tmp_path / "results")
     assert not (tmp_path / ".bashrc").exists()
+
+
+def test_a_workers_own_error_lands_in_the_step_log(redis_url: str, workers: Any, tmp_path: Path) -> None:
+    workers("w1")
+    request = request_for(tmp_path, "load", "run")
+    request.step.adapter = "k6"
+    with executor_for(redis_url) as executor:
+        result = executor.execute(request)
+    assert (result.outcome, result.message) == ("failed", "adapter 'k6' is not installed on worker w1")
+    assert "--- maestro: worker w1: adapter 'k6' is not installed on worker w1\n" in request.log_path.read_text()
+
+
+def test_a_forged_result_is_never_believed(redis_url: str, tmp_path: Path) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    with executor_for(redis_url) as executor:
+        forged = {"kind": "result", "run_id": executor.run_id, "step_id": "unit", "attempt": 1, "worker": "mallory", "delivery": "0-1",
+                  "result": {"outcome": "passed"}}
+        client.xadd(results_stream(executor.run_id), seal(forged, "not-the-secret"))
+        client.xadd(results_stream(executor.run_id), {"body": "{\"run_id\": 1, \"attempt\": \"x\"}"})
+        result = executor.execute(request_for(tmp_path, "unit", "true", timeout=1.0))  # no worker: it must time out
+    assert result.outcome == "timed-out"
+    assert executor.stats.ignored == 2

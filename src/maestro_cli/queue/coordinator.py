@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .. import redaction
+from .. import events, redaction
 from ..adapters.base import StepResult, StepSpec
 from ..errors import RemoteError
 from ..plan.executor import AttemptExecutor, AttemptRequest
@@ -74,6 +74,7 @@ class QueueStats:
     duplicates: int = 0  # results for attempts that already had one: counted once, ignored
     refused: int = 0  # jobs a worker refused (signature, format)
     ran_locally: int = 0
+    ignored: int = 0  # reports on the results stream that were not signed with the queue's secret
 
 
 class QueueExecutor:
@@ -96,7 +97,6 @@ class QueueExecutor:
         tags_of: Callable[[StepSpec], tuple[str, ...]] = lambda step: (),
         secrets: Mapping[str, str] | None = None,
         shareable: Collection[str] = (),
-        on_event: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.queue = queue
         self.local = local
@@ -106,7 +106,6 @@ class QueueExecutor:
         self.tags_of = tags_of
         self.secrets = dict(secrets or {})
         self.shareable = frozenset(shareable)
-        self.on_event = on_event
         self.stats = QueueStats()
         self.lost: RemoteError | None = None  # set once Redis went away; every later attempt fails
         self.client: redis.Redis | None = None
@@ -213,10 +212,15 @@ class QueueExecutor:
             except connection_errors() as exc:
                 self._lose(exc)
                 return
-            for stream, messages in reply or []:
-                for message_id, fields in messages:
-                    positions[stream] = message_id
+            arrived = [(stream, message_id, fields) for stream, messages in reply or [] for message_id, fields in messages]
+            # in the order the workers wrote them: a worker's error comes before the result it explains
+            for stream, message_id, fields in sorted(arrived, key=lambda entry: _order(entry[1], entry[0] != ERRORS_STREAM)):
+                positions[stream] = message_id
+                try:
                     self._take(stream, fields)
+                except (KeyError, TypeError, ValueError) as exc:  # a malformed report must not stop the reader
+                    self.stats.ignored += 1
+                    events.emit("queue.report-refused", outcome="refused", run_id=self.run_id, reason=f"malformed report: {exc}")
 
     def _take(self, stream: str, fields: Mapping[str, str]) -> None:
         if stream == ERRORS_STREAM:
@@ -225,7 +229,8 @@ class QueueExecutor:
             try:
                 report = unseal(fields, self.secret)
             except RefusedMessage as exc:
-                self.on_event(f"ignored a report on the results stream: {exc}")
+                self.stats.ignored += 1  # unsigned or forged: recorded, never believed
+                events.emit("queue.report-refused", outcome="refused", run_id=self.run_id, reason=str(exc))
                 return
         if report.get("run_id") != self.run_id:
             return  # the errors stream is shared by every run
@@ -259,7 +264,7 @@ class QueueExecutor:
             self.stats.refused += 1
             waiting.finish(StepResult("failed", message=f"worker {report.get('worker')} refused the job: {report.get('message')}"))
         elif kind == "error":
-            self.on_event(f"worker {report.get('worker')}: {report.get('message')}")
+            self._write_log(waiting, f"--- maestro: worker {report.get('worker')}: {report.get('message')}\n")
 
     def _follow_delivery(self, waiting: _Waiting, report: Mapping[str, Any]) -> None:
         """A new delivery (the job taken over by another worker) restarts the attempt's clock."""
@@ -281,6 +286,11 @@ class QueueExecutor:
         # opened per chunk: chunks come at most a few times a second, and no handle outlives the attempt
         with open(waiting.request.log_path, "a", encoding="utf-8") as log:
             log.write(text)
+
+
+def _order(message_id: str, after_errors: bool) -> tuple[int, int, bool]:
+    milliseconds, _, sequence = message_id.partition("-")
+    return int(milliseconds), int(sequence or 0), after_errors
 
 
 def _silence(timeout: float, worker: str | None) -> str:
