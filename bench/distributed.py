@@ -12,7 +12,6 @@ wall time of the whole `maestro run-plan` (start-up included) and of the run its
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -22,10 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import contextmanager
 from pathlib import Path
+
+from plan import plan, run_seconds  # bench/plan.py: the same plans, timed the same way
 
 MAESTRO = Path(sys.executable).parent / "maestro"
 SECRET = "bench-queue-secret"
@@ -93,22 +93,13 @@ def wait_for_workers(url: str, names: list[str]) -> None:
     raise SystemExit(f"workers {names} did not start")
 
 
-def plan(folder: Path, name: str, command: str, count: int) -> Path:
-    path = folder / f"{name}.json"  # JSON is YAML
-    path.write_text(json.dumps({"version": 1, "name": name, "steps": [{"id": f"s{i}", "run": command} for i in range(count)]}))
-    return path
-
-
 def run_plan(plan_file: Path, results: str, *args: str) -> tuple[float, float]:
     """(wall seconds of the command, seconds of the run itself from results.json)."""
     env = {**os.environ, "MAESTRO_QUEUE_SECRET": SECRET}
     start = time.perf_counter()
     subprocess.run([str(MAESTRO), "-q", "run-plan", str(plan_file), "--results", results, *args],
                    cwd=plan_file.parent, env=env, capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - start
-    document = json.loads((plan_file.parent / results / "results.json").read_text())
-    run = (datetime.fromisoformat(document["finished"]) - datetime.fromisoformat(document["started"])).total_seconds()
-    return wall, run
+    return time.perf_counter() - start, run_seconds(plan_file.parent / results)
 
 
 def median_pair(samples: list[tuple[float, float]]) -> tuple[float, float]:
