@@ -240,3 +240,22 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(redis_server: 
     assert code == 0, err
     assert (summary["ran"], summary["reclaimed"]) == (1, 0)  # taken as a fresh job, not reclaimed
     assert [(s["outcome"], len(s["attempts"])) for s in results_of(tmp_path / "out")["steps"]] == [("passed", 1)]
+
+
+def test_ctrl_c_on_the_coordinator_stops_the_step_on_the_worker(redis_server: Any, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("version: 1\nsteps:\n  - id: long\n    run: echo $$ > long.pid; sleep 60\n")
+    worker = start_worker(redis_server.url, "w1", "--exit-when-idle", "2", cwd=tmp_path)
+    run = start_run(plan, "--queue", redis_server.url, "--results", "out")
+    wait_for(tmp_path / "long.pid")
+
+    run.send_signal(signal.SIGINT)
+    code, _, err = finish(run, timeout=60)
+    summary = json.loads(finish(worker, timeout=60)[1])
+
+    assert code == 130, err
+    [step] = results_of(tmp_path / "out")["steps"]
+    assert step["outcome"] == "cancelled"
+    assert (summary["ran"], summary["failed"]) == (1, 1)  # the worker stopped it and said so
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "long.pid").read_text()), 0)
