@@ -181,3 +181,17 @@ def test_the_scan_restores_the_garbage_collector() -> None:
     with engine._collector_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_copies_inside_one_repo_are_duplicates_but_add_nothing_to_a_candidate(tmp_path: Path) -> None:
+    repo = tmp_path / "monolith"
+    repo.mkdir()
+    (repo / "setup.py").write_text("")
+    (repo / "registry.py").write_bytes((BILLING / "registry.py").read_bytes())
+    (repo / "old_registry.py").write_bytes((SHIPPING / "shipping" / "common" / "service_registry.py").read_bytes())
+    report = scan(ScanRequest(paths=(repo,), cache_dir=tmp_path / "cache", jobs=1))
+    [group] = report.duplicates
+    assert sorted(m.path for m in group.members) == ["old_registry.py", "registry.py"]
+    assert [c.copies for c in report.candidates] == [(), ()]
+    assert report.summary.duplicated_lines == 0  # duplicated *across* repos
+    assert report.summary.reuse_lines == 0

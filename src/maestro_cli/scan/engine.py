@@ -140,7 +140,9 @@ def _classified(repo: LegacyRepo, scans: dict[Path, tuple]) -> dict[Path, Module
 
 
 class _Holdings:
-    """Which duplicate groups have a member inside a candidate, and where their other copies are."""
+    """Which duplicate groups have a member inside a candidate, and where their copies in other repos
+    are: those the extracted package would replace. (Near copies inside one repo, such as Django's
+    per-locale format files, are often meant to be separate and do not make a candidate worth more.)"""
 
     def __init__(self, duplicates: list[DuplicateGroup]) -> None:
         self.by_file: dict[tuple[str, str], list[DuplicateGroup]] = defaultdict(list)
@@ -153,8 +155,7 @@ class _Holdings:
         return list(held.values())
 
     def outside(self, candidate: Candidate, group: DuplicateGroup) -> list[DuplicateMember]:
-        inside = set(candidate.member_files)
-        return [m for m in group.members if not (m.repo == candidate.repo and m.path in inside)]
+        return [m for m in group.members if m.repo != candidate.repo]
 
     def copies_of(self, candidate: Candidate) -> tuple[str, ...]:
         return tuple(sorted({m.location for g in self.groups_of(candidate) for m in self.outside(candidate, g)}))

@@ -3,8 +3,8 @@
 A candidate's verdict follows from what extracting it would meet: a file that does not parse blocks
 it; imports of other legacy modules (crossings) mean ``maestro extract --with-internal`` has to carry
 their closure along; neither means it is ready. Rank is value over cost: code that many modules use
-(or that was copied elsewhere, where the package would replace the copy) and that is big enough to
-matter, divided by what has to come along with it.
+(or that was copied into other repos, where the package would replace the copy) and that is big
+enough to matter, divided by what has to come along with it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Candidate:
     dependents: tuple[str, ...]  # modules of the repo outside the candidate that import it
     unparsable: tuple[str, ...]  # "file:line: message" for each file (or closure file) that does not parse
     member_files: tuple[str, ...] = ()  # its Python files, relative to the repo
-    copies: tuple[str, ...] = ()  # near copies of its code elsewhere ("repo/path:start-end"): more who benefit
+    copies: tuple[str, ...] = ()  # near copies of its code in other repos ("repo/path:start-end"): more who benefit
     extract_command: str | None = None
 
     @property
