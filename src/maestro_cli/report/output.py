@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import events
 from ..errors import OutputExistsError
-from ..fsutil import atomic_write_text
+from ..fsutil import atomic_write_bytes, atomic_write_text
 from .aggregate import Report
 
 CASE_FORMATS = frozenset(("html", "junit"))  # formats that list every test, not only summaries
@@ -29,7 +29,7 @@ def render_text(report: Report, fmt: str, output: Path | None = None) -> str:
         return render_html(report, output)
     from .render_junit import render_junit
 
-    return render_junit(report)
+    return render_junit(report).decode()
 
 
 def check_output(output: Path, force: bool) -> None:
@@ -40,7 +40,12 @@ def check_output(output: Path, force: bool) -> None:
 
 def write_output(report: Report, fmt: str, output: Path, force: bool) -> None:
     check_output(output, force)
-    atomic_write_text(output, render_text(report, fmt, output))
+    if fmt == "junit":
+        from .render_junit import render_junit
+
+        atomic_write_bytes(output, render_junit(report))
+    else:
+        atomic_write_text(output, render_text(report, fmt, output))
     events.emit("report.written", artifacts=[events.Artifact.from_file(output)], format=fmt, tests=report.totals.tests)
 
 

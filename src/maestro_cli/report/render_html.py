@@ -19,6 +19,7 @@ from .history import RunPoint
 from .model import AttachmentRef
 
 MAX_TABLE_CASES = 200_000  # beyond this the table keeps every test that did not pass, then passes
+JSON_BATCH = 5_000
 MAX_COUNT_ROWS = 1_000  # suites or classes, those with most failures first
 CHART_WIDTH, CHART_HEIGHT = 640, 140
 _IMAGE_KINDS = frozenset(("screenshot", "image"))
@@ -48,20 +49,32 @@ def _link(attachment: AttachmentRef, base: Path | None) -> dict[str, Any]:
 
 
 def _cases_json(report: Report) -> str:
-    """Rows ``[outcome, suite, class, name, seconds, message]``, safe inside a <script> element."""
-    rows = []
-    if report.spool_paths:
-        over = report.totals.tests > MAX_TABLE_CASES
-        passes_allowed = MAX_TABLE_CASES - (report.totals.tests - report.totals.passed) if over else MAX_TABLE_CASES
-        for case in report.cases():
-            if case.outcome == "passed":
-                if passes_allowed <= 0:
-                    continue
-                passes_allowed -= 1
-            message = case.message.splitlines()[0][:300] if case.message else ""
-            rows.append([case.outcome, case.suite, case.classname, case.name, round(case.time, 3), message])
+    """Rows ``[outcome, suite, class, name, seconds, message]``, safe inside a <script> element.
+
+    Encoded a batch at a time, so that only the text (not a list per row) is held for 200k rows.
+    """
+    pieces: list[str] = []
+    batch: list[list[Any]] = []
+    over = report.totals.tests > MAX_TABLE_CASES
+    passes_allowed = MAX_TABLE_CASES - (report.totals.tests - report.totals.passed) if over else MAX_TABLE_CASES
+    for case in report.cases() if report.spool_paths else ():
+        if case.outcome == "passed":
+            if passes_allowed <= 0:
+                continue
+            passes_allowed -= 1
+        message = case.message.splitlines()[0][:300] if case.message else ""
+        batch.append([case.outcome, case.suite, case.classname, case.name, round(case.time, 3), message])
+        if len(batch) >= JSON_BATCH:
+            pieces.append(_json_rows(batch))
+            batch = []
+    if batch:
+        pieces.append(_json_rows(batch))
+    return "[" + ",".join(pieces) + "]"
+
+
+def _json_rows(rows: list[list[Any]]) -> str:
     # "<" escaped as \u003c: no test name can close the script element or open a comment
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))[1:-1].replace("<", "\\u003c")
 
 
 def _table_note(report: Report) -> str | None:
