@@ -18,13 +18,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import events, redaction
@@ -34,7 +32,8 @@ from ..errors import RemoteError, UsageError
 from ..plan.executor import LocalExecutor
 from . import GROUP, MAX_WORKER_TAGS, attempt_field, run_key, streams_for_worker, worker_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .jobs import MAX_FILES_BYTES, Job, RefusedMessage, claimed_identity, pack_files, unseal
+from .held import LOG_CHUNK_BYTES, HeldJob, run_in_scratch
+from .jobs import MAX_FILES_BYTES, Job, RefusedMessage, claimed_identity, unseal
 from .streams import ACK_IF_OWNED, RENEW_IF_OWNED, create_group, hand_back, post_error, post_report, store_result
 
 if TYPE_CHECKING:
@@ -48,8 +47,6 @@ MAX_DELIVERIES = 5
 TICK_SECONDS = 0.5
 # A heartbeat message every few ticks is enough for a coordinator to show who runs what.
 HEARTBEAT_SECONDS = 5.0
-# Log chunks larger than this are split, so that one chatty step cannot make a huge stream entry.
-LOG_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -100,28 +97,6 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-@dataclass
-class _Running:
-    """A job this worker holds: where it came from, and what has been sent of its log."""
-
-    stream: str
-    message_id: str
-    fields: dict[str, str]
-    job: Job | None = None
-    log_path: Path | None = None
-    log_sent: int = 0
-    log_lock: threading.Lock = field(default_factory=threading.Lock)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    stop_reason: str | None = None  # why ``cancel`` was set: interrupted, taken over, cancelled
-    files: dict[str, str] = field(default_factory=dict)  # what the step left in its results folder
-    last_log: str = ""  # the end of the log, sent with the result
-    last_heartbeat: float = 0.0
-
-    def stop(self, reason: str) -> None:
-        self.stop_reason = self.stop_reason or reason
-        self.cancel.set()
-
-
 class Worker:
     """One worker process: a reading loop, ``concurrency`` job threads and one ticking thread."""
 
@@ -144,7 +119,7 @@ class Worker:
         self._renew = self.client.register_script(RENEW_IF_OWNED)
         self._ack = self.client.register_script(ACK_IF_OWNED)
         self._lock = threading.Lock()
-        self._running: dict[str, _Running] = {}  # by message id
+        self._running: dict[str, HeldJob] = {}  # by message id
         self._slot_freed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._taken = 0  # jobs started, for --max-jobs
@@ -206,7 +181,7 @@ class Worker:
                     self._slot_freed.wait(BLOCK_SECONDS)
                 last_busy = time.monotonic()
                 continue
-            held: list[_Running] = []
+            held: list[HeldJob] = []
             now = time.monotonic()
             try:
                 if now >= next_reclaim:
@@ -238,7 +213,7 @@ class Worker:
         free = self.options.concurrency - running
         return free if left is None else min(free, left)
 
-    def _read(self, count: int) -> list[_Running]:
+    def _read(self, count: int) -> list[HeldJob]:
         reply = self.client.xreadgroup(
             GROUP,
             self.options.name,
@@ -246,14 +221,14 @@ class Worker:
             count=count,
             block=int(BLOCK_SECONDS * 1000),
         )
-        held = [_Running(stream, message_id, fields) for stream, messages in reply or [] for message_id, fields in messages]
+        held = [HeldJob(stream, message_id, fields) for stream, messages in reply or [] for message_id, fields in messages]
         # COUNT applies to each stream: what the free slots cannot take goes back for other workers
         self._hand_back(held[count:])
         return held[:count]
 
-    def _reclaim(self, count: int) -> list[_Running]:
+    def _reclaim(self, count: int) -> list[HeldJob]:
         """Jobs other workers stopped renewing for longer than --claim-idle, now this worker's."""
-        held: list[_Running] = []
+        held: list[HeldJob] = []
         idle_ms = int(self.options.claim_idle * 1000)
         for stream in self.streams:
             if len(held) >= count:
@@ -262,14 +237,14 @@ class Worker:
                 stream, GROUP, self.options.name, idle_ms, start_id="0-0", count=count - len(held)
             )
             for message_id, fields in messages:
-                reclaimed = _Running(stream, message_id, fields)
+                reclaimed = HeldJob(stream, message_id, fields)
                 if self._delivered_too_often(reclaimed):
                     continue
                 self._count("reclaimed")
                 held.append(reclaimed)
         return held
 
-    def _delivered_too_often(self, held: _Running) -> bool:
+    def _delivered_too_often(self, held: HeldJob) -> bool:
         pending = self.client.xpending_range(held.stream, GROUP, min=held.message_id, max=held.message_id, count=1)
         deliveries = pending[0]["times_delivered"] if pending else 0
         if deliveries <= MAX_DELIVERIES:
@@ -278,14 +253,14 @@ class Worker:
         self.client.xack(held.stream, GROUP, held.message_id)
         return True
 
-    def _start(self, pool: ThreadPoolExecutor, held: _Running) -> None:
+    def _start(self, pool: ThreadPoolExecutor, held: HeldJob) -> None:
         with self._lock:
             self._running[held.message_id] = held
             self._taken += 1
         pool.submit(self._handle_guarded, held)
 
     # -- one job -------------------------------------------------------------------------------
-    def _handle_guarded(self, held: _Running) -> None:
+    def _handle_guarded(self, held: HeldJob) -> None:
         try:
             with talking_to(self.options.queue):
                 self._handle(held)
@@ -302,7 +277,7 @@ class Worker:
                 self._running.pop(held.message_id, None)
                 self._slot_freed.notify_all()
 
-    def _handle(self, held: _Running) -> None:
+    def _handle(self, held: HeldJob) -> None:
         try:
             job = Job.from_document(unseal(held.fields, self.options.secret))
         except RefusedMessage as exc:
@@ -354,47 +329,31 @@ class Worker:
             return "the coordinator cancelled this attempt"
         return None
 
-    def _execute(self, job: Job, held: _Running) -> StepResult:
+    def _execute(self, job: Job, held: HeldJob) -> StepResult:
         """Run the job as a local run would, in a scratch folder that holds its log and results."""
         if job.step.adapter not in self.registry.adapters:
             message = f"adapter '{job.step.adapter}' is not installed on worker {self.options.name}"
             self._report_error(held, message)
             return StepResult("failed", message=message)
-        with tempfile.TemporaryDirectory(prefix="maestro-job-") as scratch:
-            workdir = job.request.workdir if job.request.workdir.is_dir() else Path.cwd()
-            held.log_path = Path(scratch) / "step.log"
-            request = replace(
-                job.request,
-                workdir=workdir,
-                results_dir=Path(scratch) / "results",
-                log_path=held.log_path,
-                cancel=held.cancel,
-            )
-            result = self.executor.execute(request)
-            rest = self._unsent_log(held)
-            if len(rest) > LOG_CHUNK_BYTES:
-                self._post_log(held, rest)
-                rest = ""
-            held.last_log = rest  # travels in the result: one message less per attempt
-            held.files, left_out = pack_files(request.results_dir)
+        result, left_out = run_in_scratch(self.executor, held, on_long_log=lambda text: self._post_log(held, text))
         if left_out:
             self._report_error(held, f"files over {MAX_FILES_BYTES // 2**20} MiB left on worker {self.options.name}: {', '.join(left_out)}")
         return result
 
-    def _store(self, job: Job, held: _Running, result: StepResult) -> None:
+    def _store(self, job: Job, held: HeldJob, result: StepResult) -> None:
         """The result first (with the run's done mark, atomically), the acknowledgement after."""
         store_result(self.client, self._message(job, held, "result", result=result.to_dict(), files=held.files, log=held.last_log), self.options.secret)
         self._ack_if_owned(held)
 
-    def _ack_if_owned(self, held: _Running) -> None:
+    def _ack_if_owned(self, held: HeldJob) -> None:
         self._ack(keys=[held.stream], args=[GROUP, self.options.name, held.message_id])
 
-    def _renew_claim(self, held: _Running) -> bool:
+    def _renew_claim(self, held: HeldJob) -> bool:
         """Reset the job's idle time if this worker still owns it; False when another took it over."""
         return bool(self._renew(keys=[held.stream], args=[GROUP, self.options.name, held.message_id]))
 
     # -- reporting -----------------------------------------------------------------------------
-    def _message(self, job: Job, held: _Running, kind: str, **extra: Any) -> dict[str, Any]:
+    def _message(self, job: Job, held: HeldJob, kind: str, **extra: Any) -> dict[str, Any]:
         return {
             "kind": kind,
             "run_id": job.run_id,
@@ -406,10 +365,10 @@ class Worker:
             **extra,
         }
 
-    def _report(self, job: Job, held: _Running, kind: str, **extra: Any) -> None:
+    def _report(self, job: Job, held: HeldJob, kind: str, **extra: Any) -> None:
         post_report(self.client, self._message(job, held, kind, **extra), self.options.secret)
 
-    def _report_error(self, held: _Running, message: str, *, refused: bool = False) -> None:
+    def _report_error(self, held: HeldJob, message: str, *, refused: bool = False) -> None:
         """The worker's own trouble, naming the run, step and attempt the job claims to be."""
         entry = {
             "kind": "refused" if refused else "error",
@@ -450,27 +409,16 @@ class Worker:
             if self._reason_to_skip(job) not in (None, "this attempt already has a result"):
                 held.stop("cancelled")
 
-    def _send_log(self, held: _Running) -> None:
-        self._post_log(held, self._unsent_log(held))
+    def _send_log(self, held: HeldJob) -> None:
+        self._post_log(held, held.unsent_log())
 
-    def _unsent_log(self, held: _Running) -> str:
-        """What the step wrote to its log since the last call; the tick and the job's end share it."""
-        if held.log_path is None or not held.log_path.exists():
-            return ""
-        with held.log_lock:
-            with held.log_path.open("rb") as stream:
-                stream.seek(held.log_sent)
-                data = stream.read()
-            held.log_sent += len(data)
-        return data.decode("utf-8", errors="replace")
-
-    def _post_log(self, held: _Running, text: str) -> None:
+    def _post_log(self, held: HeldJob, text: str) -> None:
         assert held.job is not None
         for start in range(0, len(text), LOG_CHUNK_BYTES):
             self._report(held.job, held, "log", text=text[start : start + LOG_CHUNK_BYTES])
 
     # -- stopping ------------------------------------------------------------------------------
-    def _hand_back(self, held_jobs: list[_Running]) -> None:
+    def _hand_back(self, held_jobs: list[HeldJob]) -> None:
         for held in held_jobs:
             hand_back(self.client, held.stream, held.message_id, held.fields)
             self._count("handed_back")
