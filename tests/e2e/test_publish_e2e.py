@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -57,27 +59,33 @@ def test_build_publish_install_import(tmp_path: Path):
 
 
 def _run_on_a_terminal(command: list[str], answers: list[tuple[bytes, str]], cwd: Path) -> tuple[int, str]:
-    """Run ``command`` on a pseudo-terminal, typing each answer once its prompt has appeared."""
-    leader, follower = os.openpty()
-    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, cwd=cwd, start_new_session=True)
-    os.close(follower)
+    """Run ``command`` with a pseudo-terminal as its controlling terminal, as a shell would, typing
+    each answer once its prompt (ending in ": ", as click's and getpass's do) is on the screen."""
+    pid, leader = pty.fork()
+    if pid == 0:  # the child: nothing but exec
+        os.chdir(cwd)
+        os.execv(command[0], command)
     seen = b""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.2)
         if not ready:
-            if process.poll() is not None:
-                break
             continue
         try:
             chunk = os.read(leader, 4096)
         except OSError:  # the terminal closed with the process
             break
+        if not chunk:
+            break
         seen += chunk
-        if answers and answers[0][0] in seen.rsplit(b"\n", 1)[-1]:
+        last_line = seen.rsplit(b"\n", 1)[-1]
+        if answers and answers[0][0] in last_line and last_line.endswith(b": "):
             os.write(leader, (answers.pop(0)[1] + "\n").encode())
     os.close(leader)
-    return process.wait(timeout=30), seen.decode(errors="replace")
+    if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running at the deadline: stuck on a prompt
+        os.kill(pid, signal.SIGKILL)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
 
 
 def test_credentials_are_asked_on_a_terminal_and_never_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
