@@ -94,3 +94,30 @@ def test_a_plugin_is_usable_and_a_broken_one_is_a_warning(tmp_path: Path, plugin
     (step,) = json.loads(ran.stdout)["steps"]
     assert step["outputs"] == {"said": "hi there"}
     assert (tmp_path / "out" / "logs" / "hello.log").read_text().endswith("hi there\n")
+
+
+def _entry_points_in(site: Path, cache: Path) -> tuple[dict[str, tuple[str, ...]], bool]:
+    """The entry points a fresh process finds, and whether it had to read installed metadata."""
+    code = (
+        "import json, sys; from pathlib import Path; from maestro_cli.adapters.registry import entry_points; "
+        "found = {ep.name: (ep.value, ep.distribution, ep.version) for ep in entry_points(Path(sys.argv[1]))}; "
+        "print(json.dumps({'found': found, 'metadata_read': 'importlib.metadata' in sys.modules}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    finished = subprocess.run([sys.executable, "-c", code, str(cache)], env=env, capture_output=True, text=True, check=True)
+    document = json.loads(finished.stdout)
+    return {name: tuple(row) for name, row in document["found"].items()}, document["metadata_read"]
+
+
+def test_entry_points_are_cached_until_something_is_installed(tmp_path: Path, plugin_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, read_first = _entry_points_in(plugin_path, cache)
+    again, read_again = _entry_points_in(plugin_path, cache)
+    assert first == again and first["echo"] == ("echo_plugin:EchoAdapter", "maestro-test-plugins", "0.1")
+    assert (read_first, read_again) == (True, False)  # the second start did not read installed metadata
+    other = plugin_path / "maestro_more-2.0.dist-info"  # a plugin installed since
+    other.mkdir()
+    (other / "METADATA").write_text("Metadata-Version: 2.1\nName: maestro-more\nVersion: 2.0\n")
+    (other / "entry_points.txt").write_text("[maestro.adapters]\nmore = echo_plugin:EchoAdapter\n")
+    after_install, read_after = _entry_points_in(plugin_path, cache)
+    assert read_after and after_install["more"] == ("echo_plugin:EchoAdapter", "maestro-more", "2.0")

@@ -5,18 +5,33 @@ same road as the built-ins (as twine registers its own commands). A plugin that 
 to instantiate or to satisfy the :class:`~maestro_cli.adapters.base.Adapter` protocol is left out
 with a problem naming it, never a crash (pdm's ``Core.load_plugins``): callers show the problems
 as warnings.
+
+Reading entry points through :mod:`importlib.metadata` costs about a tenth of a second at every
+start (its import alone pulls in the email parser), more than a whole no-op step. So the entry
+points found are kept in the cache folder, keyed by what could change them: the import path and
+the modification times of its folders and of every ``*.dist-info``/``*.egg-info`` in them (pip
+rewrites those on every install, upgrade or removal).
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import re
+import sys
 import threading
 from dataclasses import dataclass, field
-from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InputError, did_you_mean
 from .base import Adapter
 
 ENTRY_POINT_GROUP = "maestro.adapters"
+_CACHE_FILE = "adapter-entry-points.json"
+# "module.sub:attr.attr [extra]", as the entry point specification writes a value
+_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?(\[.*\])?\s*$")
 
 
 @dataclass(frozen=True)
@@ -50,20 +65,85 @@ _lock = threading.Lock()
 _cached: Registry | None = None
 
 
-def load_registry(*, refresh: bool = False) -> Registry:
-    """Every installed adapter, loaded once per process (entry points are scanned only once)."""
+def load_registry(*, refresh: bool = False, cache_dir: Path | None = None) -> Registry:
+    """Every installed adapter, loaded once per process (entry points are scanned only once).
+
+    ``cache_dir`` keeps the entry points found between runs (see the module's docstring).
+    """
     global _cached
     with _lock:
         if _cached is None or refresh:
-            _cached = _discover()
+            _cached = _discover(cache_dir)
         return _cached
 
 
-def _discover() -> Registry:
+class EntryPoint(NamedTuple):
+    name: str
+    value: str  # "module:attr"
+    distribution: str | None
+    version: str | None
+
+    def load(self) -> object:
+        match = _VALUE.match(self.value)
+        if match is None:
+            raise ValueError(f"not an entry point value: {self.value!r}")
+        loaded: object = importlib.import_module(match["module"])
+        for attr in match["attr"].split(".") if match["attr"] else ():
+            loaded = getattr(loaded, attr)
+        return loaded
+
+
+def entry_points(cache_dir: Path | None = None) -> list[EntryPoint]:
+    """The group's entry points by name, from the cache when nothing installed has changed since."""
+    cache = cache_dir / _CACHE_FILE if cache_dir is not None else None
+    fingerprint = _install_fingerprint()
+    if cache is not None:
+        try:
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if cached["fingerprint"] == fingerprint:
+                return [EntryPoint(*row) for row in cached["entry_points"]]
+        except (OSError, ValueError, KeyError, TypeError):  # no cache yet, or one from another version
+            pass
+    from importlib import metadata
+
+    found = sorted(
+        (
+            EntryPoint(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
+            for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+        ),
+        key=lambda ep: ep.name,
+    )
+    if cache is not None:
+        from ..fsutil import atomic_write_text
+
+        try:
+            atomic_write_text(cache, json.dumps({"fingerprint": fingerprint, "entry_points": found}))
+        except OSError:  # a cache that cannot be written only costs time
+            pass
+    return found
+
+
+def _install_fingerprint() -> list[list[object]]:
+    """Import path folders and metadata folders with their modification times (nanoseconds)."""
+    fingerprint: list[list[object]] = []
+    for folder in sys.path:
+        try:
+            fingerprint.append([folder, os.stat(folder or ".").st_mtime_ns])
+            with os.scandir(folder or ".") as entries:
+                fingerprint += sorted(
+                    [entry.name, entry.stat().st_mtime_ns] for entry in entries if entry.name.endswith((".dist-info", ".egg-info"))
+                )
+        except NotADirectoryError:  # a zip file on the path: its own time stands for its content
+            pass
+        except OSError:  # a missing folder: its absence is the fingerprint
+            fingerprint.append([folder, None])
+    return fingerprint
+
+
+def _discover(cache_dir: Path | None) -> Registry:
     registry = Registry()
-    for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
-        distribution = entry_point.dist.name if entry_point.dist is not None else None
-        version = entry_point.dist.version if entry_point.dist is not None else None
+    for entry_point in entry_points(cache_dir):
+        distribution, version = entry_point.distribution, entry_point.version
         label = f"adapter plugin '{entry_point.name}' ({entry_point.value}"
         label += f", from {distribution})" if distribution else ")"
         try:

@@ -24,7 +24,7 @@ def adapters(
 
     state = get_state(ctx)
     console = state.for_command(json_output)
-    registry = load_registry()
+    registry = load_registry(cache_dir=state.settings().cache_dir)
     for problem in registry.problems:
         console.warning(problem)
     rows = [

@@ -53,7 +53,7 @@ def prepare(
 ) -> PreparedPlan:
     if not plan_file.is_file():
         raise UsageError(f"no plan file at {plan_file}", hint="maestro run-plan PLAN.yaml")
-    registry = load_registry()
+    registry = load_registry(cache_dir=cache_dir)
     plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets, cache_dir=cache_dir)
     return PreparedPlan(plan, select(plan, selection or Selection()), registry, list(registry.problems))
 
