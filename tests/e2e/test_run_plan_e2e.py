@@ -215,3 +215,18 @@ def test_schema_check_and_dry_run(tmp_path: Path) -> None:
     dry = _maestro("run-plan", "plan.yaml", "--dry-run", cwd=tmp_path)
     assert (dry.returncode, dry.stdout) == (0, "level 1: a\nlevel 2: b\n")
     assert not (tmp_path / ".maestro").exists()
+
+
+def test_an_unchanged_plan_run_in_a_pipe_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """jsonschema (cached verdict), jinja2 (no template), rich (not a terminal) and importlib.metadata
+    (cached entry points) each cost more than a no-op step; none of them is needed here."""
+    (tmp_path / "plan.yaml").write_text("version: 1\nsteps:\n  - {id: one, run: 'true'}\n  - {id: two, run: 'true', needs: [one]}\n")
+    _maestro("run-plan", "plan.yaml", "--check", cwd=tmp_path)  # fills the caches
+    finished = _maestro("run-plan", "plan.yaml", "--results", "out", cwd=tmp_path, PYTHONPROFILEIMPORTTIME="1")
+    assert finished.returncode == 0
+    imported = {line.rsplit("|", 1)[1].strip() for line in finished.stderr.splitlines() if line.startswith("import time:")}
+    assert "maestro_cli.plan.scheduler" in imported  # the timing lines were read
+    assert sorted(imported & {"jsonschema", "jinja2", "rich", "httpx", "importlib.metadata"}) == []
+    lines = finished.stdout.splitlines()
+    assert lines[:2] == ["plan: passed", "step  outcome  attempts  time  message"]
+    assert lines[2].startswith("one   passed   1         ") and lines[3].startswith("two   passed   1         ")

@@ -109,7 +109,7 @@ def _show_check(console: Console, prepared: PreparedPlan) -> int:
     if console.json_mode:
         console.print_json({"plan": plan.name, "plan_file": plan.file, "valid": True, "steps": [s.id for s in plan.steps], "services": sorted(plan.services)})
     else:
-        console.print(f"{plan.file}: valid, {len(plan.steps)} step(s), {len(plan.services)} service(s)")
+        console.write_raw(f"{plan.file}: valid, {len(plan.steps)} step(s), {len(plan.services)} service(s)\n")
     return ExitCode.OK
 
 
@@ -118,8 +118,7 @@ def _show_levels(console: Console, prepared: PreparedPlan) -> int:
     if console.json_mode:
         console.print_json({"plan": prepared.plan.name, "levels": levels})
         return ExitCode.OK
-    for number, level in enumerate(levels, start=1):
-        console.print(f"level {number}: {', '.join(level)}", markup=False)
+    console.write_raw("".join(f"level {number}: {', '.join(level)}\n" for number, level in enumerate(levels, start=1)))
     return ExitCode.OK
 
 
@@ -128,26 +127,39 @@ def _show_report(console: Console, report: RunReport) -> None:
     if console.json_mode:
         console.print_json({"results_dir": str(report.results_dir), **document})
         return
-    from rich.table import Table
-
     from ..plan.services import tail
 
-    table = Table(title=f"{report.plan.name}: {report.outcome}", title_justify="left")
-    for column in ("step", "outcome", "attempts", "time", "message"):
-        table.add_column(column, overflow="fold")
     # a long plan lists only what did not pass: 500 green rows would hide the one red
     shown = [run for run in report.steps if run.selected and (len(report.steps) <= _ALL_ROWS_UP_TO or run.outcome != "passed")]
-    for run in shown:
-        result = run.final
-        duration = f"{result.duration:.1f}s" if run.attempts else ""
-        table.add_row(run.id, run.outcome, str(len(run.attempts) or ""), duration, result.message or "")
-    console.print(table)
+    rows = [
+        [run.id, run.outcome, str(len(run.attempts) or ""), f"{run.final.duration:.1f}s" if run.attempts else "", run.final.message or ""]
+        for run in shown
+    ]
+    _show_table(console, f"{report.plan.name}: {report.outcome}", ["step", "outcome", "attempts", "time", "message"], rows)
     for run in report.steps:
         if run.fails_run and run.attempts:
-            console.print(f"--- last lines of {report.results_dir / run.log}", markup=False)
-            console.print(tail(report.results_dir / run.log).rstrip("\n"), markup=False)
+            last_lines = tail(report.results_dir / run.log).rstrip("\n")
+            console.write_raw(f"--- last lines of {report.results_dir / run.log}\n{last_lines}\n")
     counts = ", ".join(f"{n} {outcome}" for outcome, n in document["counts"].items())
-    console.print(f"{counts}; results in {report.results_dir}", markup=False)
+    console.write_raw(f"{counts}; results in {report.results_dir}\n")
+
+
+def _show_table(console: Console, title: str, header: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; aligned plain text in a pipe or a CI log, which spares rich's import."""
+    if getattr(console.stdout, "isatty", lambda: False)():
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, title_justify="left")
+        for column in header:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))  # Text: a message with [brackets] is not markup
+        console.print(table)
+        return
+    widths = [max(len(row[n]) for row in [header, *rows]) for n in range(len(header))]
+    lines = [title, *("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in [header, *rows])]
+    console.write_raw("\n".join(lines) + "\n")
 
 
 class _Progress:
@@ -187,8 +199,8 @@ class _Progress:
                 self.failed += run.outcome in ("failed", "timed-out")
             line = self._line(event, run)
             if self._progress is None:
-                if line and not self.console.quiet:
-                    self.console.info(line)
+                if line and not self.console.quiet:  # plain lines: a rich print each would cost a no-op step's time
+                    self.console.stderr.write(redaction.scrub(line) + "\n")
                 return
             self._update_live(event, run, line)
 
