@@ -82,9 +82,10 @@ def _run_on_a_terminal(command: list[str], answers: list[tuple[bytes, str]], cwd
         if answers and answers[0][0] in last_line and last_line.endswith(b": "):
             os.write(leader, (answers.pop(0)[1] + "\n").encode())
     os.close(leader)
-    if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running at the deadline: stuck on a prompt
+    reaped, status = os.waitpid(pid, os.WNOHANG)
+    if reaped == 0:  # still running at the deadline: stuck on a prompt
         os.kill(pid, signal.SIGKILL)
-    _pid, status = os.waitpid(pid, 0)
+        _pid, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
 
 
