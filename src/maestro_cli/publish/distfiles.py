@@ -114,7 +114,7 @@ class Distribution:
             try:
                 names.add(str(canonicalize_name(Requirement(line).name)))
             except InvalidRequirement:
-                continue  # already reported by check(); metadata validation rejects it
+                continue  # cannot happen after read_distribution, whose validation rejects it
         return names
 
 

@@ -103,6 +103,8 @@ class Uploader:
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
         self.on_progress = on_progress or (lambda _progress: None)
+        # what the index listed before this batch sent anything: one lookup per project, not per file
+        self._listings_before: dict[str, dict[str, IndexFile]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -195,7 +197,7 @@ class Uploader:
         self.breaker.check()
         if number > 1 or self.options.skip_existing:
             # after a failure the server may have stored the file anyway: never send it twice
-            listed = self._server_failure_guard(lambda: self._listed(dist))
+            listed = self._server_failure_guard(lambda: self._listed(dist, fresh=number > 1))
             if listed is not None:
                 return self._already_listed(dist, listed, number)
         response = self._server_failure_guard(lambda: self._post(dist))
@@ -243,8 +245,14 @@ class Uploader:
             self.on_progress(Progress(dist.filename, dist.size, phase="done"))
 
     # -- what the index lists ----------------------------------------------------------------------
-    def _listed(self, dist: Distribution) -> IndexFile | None:
-        return self.index.files(dist.project).get(dist.filename)
+    def _listed(self, dist: Distribution, *, fresh: bool) -> IndexFile | None:
+        """The index's entry for this file; ``fresh`` after anything was sent, else as the batch began."""
+        listing = None if fresh else self._listings_before.get(dist.project)
+        if listing is None:
+            listing = self.index.files(dist.project)
+            if not fresh:
+                self._listings_before[dist.project] = listing
+        return listing.get(dist.filename)
 
     def _already_listed(self, dist: Distribution, listed: IndexFile, number: int) -> FileResult:
         if self.index.sha256(listed) != dist.sha256:
@@ -259,7 +267,7 @@ class Uploader:
     def _server_says_exists(self, dist: Distribution, message: str, number: int) -> FileResult:
         if not self.options.skip_existing:
             raise RemoteError(message, hint="pass --skip-existing to skip files the index already has")
-        listed = self._listed(dist)
+        listed = self._listed(dist, fresh=True)
         if listed is not None:
             return self._already_listed(dist, listed, 1)
         return FileResult(dist, Outcome.SKIPPED, f"the server says it already has this file ({message})", attempts=number)
@@ -268,7 +276,7 @@ class Uploader:
         if not self.options.skip_existing:
             return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
         try:
-            listed = resilience.call_with_retries(lambda: self._listed(dist), self.policy)
+            listed = resilience.call_with_retries(lambda: self._listed(dist, fresh=False), self.policy)
             if listed is None:
                 return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
             result = self._already_listed(dist, listed, 1)
