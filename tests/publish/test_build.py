@@ -122,3 +122,12 @@ def test_a_backend_maestro_lacks_is_built_in_an_isolated_environment(run_cli, tm
         built_by = wheel.read("tiny_inhouse/built_by.txt").decode()
     assert built_by != sys.prefix and "maestro-build-env-" in built_by
     assert (tmp_path / "out" / "tiny_inhouse-0.1.0.tar.gz").is_file()
+
+
+def test_a_setup_py_that_exits_is_a_build_error_not_an_exit(run_cli, tmp_path):
+    project = tmp_path / "legacy"
+    project.mkdir()
+    (project / "setup.py").write_text("import sys\nsys.exit('this setup.py refuses to run')\n")
+    result = run_cli("build", project, "--no-wheel")
+    assert result.exit_code == 2
+    assert "setuptools.build_meta:__legacy__ failed to get the requirements of a sdist: this setup.py refuses to run" in result.stderr

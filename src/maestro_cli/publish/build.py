@@ -92,6 +92,8 @@ def build_project(project: Path, out: Path, *, kinds: Sequence[str] = KINDS, for
     """Build into a staging folder beside ``out``, then move the files in (never over one without force)."""
     system = read_build_system(project)
     backend = in_process_backend(system)
+    if backend is not None and not _hook_requirements_met(project, backend, system.backend, kinds):
+        backend = None  # e.g. setuptools without the wheel package: a fresh environment gets it
     staging = fsutil.staging_dir_beside(out / ".build")
     try:
         if backend is not None:
@@ -184,18 +186,32 @@ def _inside(project: Path) -> Iterator[io.StringIO]:
             os.chdir(previous)
 
 
+def _hook_requirements_met(project: Path, backend: Any, backend_name: str, kinds: Sequence[str]) -> bool:
+    """What the backend asks for at build time (PEP 517 ``get_requires_for_build_*``) is installed here."""
+    for kind in kinds:
+        hook = getattr(backend, f"get_requires_for_build_{kind}", None)
+        if hook is not None:
+            requirements = _call_hook(project, backend_name, f"get the requirements of a {kind}", hook, {})
+            if not all(_satisfied(line) for line in requirements):
+                return False
+    return True
+
+
 def _call_in_process(project: Path, backend: Any, backend_name: str, kind: str, staging: Path) -> str:
     hook = getattr(backend, f"build_{kind}", None)
     if hook is None:
         raise BuildError(f"{project}: the build backend {backend_name} cannot build a {kind}")
+    return str(_call_hook(project, backend_name, f"build a {kind}", hook, str(staging.resolve()), {}))
+
+
+def _call_hook(project: Path, backend_name: str, doing: str, hook: Callable[..., Any], *args: Any) -> Any:
     with _inside(project.resolve()) as output:
         try:
-            return str(hook(str(staging.resolve()), {}))
-        except Exception as exc:  # the backend's own errors: bad metadata, missing files, ...
+            return hook(*args)
+        # the backend's own errors (bad metadata, missing files), and distutils' habit of exiting
+        except (Exception, SystemExit) as exc:
             detail = output.getvalue()[-OUTPUT_TAIL:].strip()
-            raise BuildError(
-                f"{project}: {backend_name} failed to build a {kind}: {exc}" + (f"\n{detail}" if detail else "")
-            ) from None
+            raise BuildError(f"{project}: {backend_name} failed to {doing}: {exc}" + (f"\n{detail}" if detail else "")) from None
 
 
 def _build_isolated(project: Path, system: BuildSystem, kinds: Sequence[str], staging: Path) -> list[str]:
