@@ -120,12 +120,13 @@ def test_fail_on_decides_the_exit_code(run_cli) -> None:
     assert run_cli("report", DIALECTS / "missing-attributes.xml", DIALECTS / "surefire-TEST-com.acme.RetryTest.xml", "--fail-on", "never").exit_code == 0
 
 
-def test_html_on_stdout_links_attachments_by_absolute_file_url(tmp_path: Path, run_cli, monkeypatch) -> None:
+def test_relative_attachments_are_found_beside_their_report(tmp_path: Path, run_cli, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "run.xml").write_text(
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "run.xml").write_text(
         '<testsuite name="s"><testcase classname="c" name="t"><failure message="m"/>'
         "<system-out>[[ATTACHMENT|shots/t.png]]</system-out></testcase></testsuite>"
     )
-    result = run_cli("report", "run.xml", "--format", "html")
+    result = run_cli("report", "reports/run.xml", "--format", "html")  # on stdout: absolute file URLs
     assert result.exit_code == 1
-    assert f'<img src="{(tmp_path / "shots" / "t.png").as_uri()}"' in result.stdout
+    assert f'<img src="{(tmp_path / "reports" / "shots" / "t.png").as_uri()}"' in result.stdout

@@ -49,7 +49,7 @@ def read_junit(path: Path, tally: Tally) -> InputInfo:
     try:
         with open(path, "rb") as stream:
             head = stream.read(CHUNK)
-            _walk(_batches(stream, head, _SAFE_PROLOG.match(head) is not None), path.stem, folder)
+            _walk(_batches(stream, head, _SAFE_PROLOG.match(head) is not None), path, folder)
     except _NotJUnit as exc:
         info.format, info.ok = "unknown", False
         tally.problems.append(Problem(str(path), f"not a JUnit report: the root element is <{exc.root}>"))
@@ -129,10 +129,10 @@ def _batches(stream: Any, head: bytes, safe_prolog: bool) -> Iterator[list[tuple
     yield events
 
 
-def _walk(batches: Iterator[list[tuple[str, ET.Element]]], default_suite: str, folder: AttemptFolder) -> None:
+def _walk(batches: Iterator[list[tuple[str, ET.Element]]], path: Path, folder: AttemptFolder) -> None:
     """Read cases as their end tags arrive, dropping each element once it is read."""
     container: ET.Element | None = None  # the innermost open <testsuites>/<testsuite>
-    suite, suite_file = default_suite, None
+    suite, suite_file = path.stem, None  # a suite without a name is named after its file
     stack: list[tuple[ET.Element, str, str | None]] = []  # the ones around it
     add, add_pass, output_tags = folder.add, folder.add_pass, _OUTPUT_TAGS
     for batch in batches:
@@ -157,7 +157,7 @@ def _walk(batches: Iterator[list[tuple[str, ET.Element]]], default_suite: str, f
                             seconds if seconds >= 0 else 0.0,
                         )
                     else:
-                        add(_case(element, suite, suite_file))
+                        add(_case(element, suite, suite_file, path.parent))
                     del container[:]  # type: ignore[index]
                 elif tag == "testsuite" and stack:
                     folder.end_group()
@@ -166,7 +166,7 @@ def _walk(batches: Iterator[list[tuple[str, ET.Element]]], default_suite: str, f
             elif container is None:  # the root element
                 if tag not in ROOTS:
                     raise _NotJUnit(tag)
-                container, suite, suite_file = element, element.get("name") or default_suite, element.get("file")
+                container, suite, suite_file = element, element.get("name") or path.stem, element.get("file")
             elif tag == "testsuite":
                 folder.end_group()
                 stack.append((container, suite, suite_file))
@@ -178,7 +178,7 @@ def _only_output(element: ET.Element) -> bool:
     return all(child.tag in _OUTPUT_TAGS for child in element)
 
 
-def _case(element: ET.Element, suite: str, suite_file: str | None) -> Case:
+def _case(element: ET.Element, suite: str, suite_file: str | None, folder: Path) -> Case:
     attributes = element.attrib
     time = attributes.get("time")
     case = Case(
@@ -187,11 +187,11 @@ def _case(element: ET.Element, suite: str, suite_file: str | None) -> Case:
         name=attributes.get("name") or "(unnamed)",
         time=parse_time(time) if time else 0.0,
     )
-    _details(element, case, suite_file)
+    _details(element, case, suite_file, folder)
     return case
 
 
-def _details(element: ET.Element, case: Case, suite_file: str | None) -> None:
+def _details(element: ET.Element, case: Case, suite_file: str | None, folder: Path) -> None:
     attributes = element.attrib
     case.file = attributes.get("file") or suite_file
     line = attributes.get("line")
@@ -223,8 +223,9 @@ def _details(element: ET.Element, case: Case, suite_file: str | None) -> None:
     if case.reruns and case.outcome == "passed":
         case.outcome = "flaky"
     if output and case.outcome in ("failed", "error"):
-        paths = [path.strip() for text in output for path in _ATTACHMENT.findall(text)]
-        case.attachments = [AttachmentRef(path, _KINDS.get(Path(path).suffix.lower(), "file")) for path in paths]
+        # a relative path is taken from the report's folder, as results.json's attachments are
+        paths = [folder / path.strip() for text in output for path in _ATTACHMENT.findall(text)]
+        case.attachments = [AttachmentRef(str(path), _KINDS.get(path.suffix.lower(), "file")) for path in paths]
 
 
 def _message(element: ET.Element) -> str | None:
