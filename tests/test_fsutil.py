@@ -1,0 +1,49 @@
+"""Atomic writes: whole files only, the usual permissions, nothing overwritten without force."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from maestro_cli.errors import OutputExistsError
+from maestro_cli.fsutil import atomic_write_text, replace_dir, staging_dir_beside
+
+
+def test_new_file_gets_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.html", "<html></html>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left behind
+
+
+def test_replacing_a_file_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "run.sh"
+    target.write_text("old")
+    target.chmod(0o750)
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+
+
+def test_replace_dir_needs_force_and_keeps_the_old_tree_otherwise(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "pkg"
+    target.mkdir(parents=True)
+    (target / "mine.txt").write_text("user's file")
+    staged = staging_dir_beside(target)
+    (staged / "new.txt").write_text("new")
+    with pytest.raises(OutputExistsError, match="already exists"):
+        replace_dir(staged, target, force=False)
+    assert [p.name for p in target.iterdir()] == ["mine.txt"]
+    assert not staged.exists()
+
+    staged = staging_dir_beside(target)
+    (staged / "new.txt").write_text("new")
+    replace_dir(staged, target, force=True)
+    assert [p.name for p in target.iterdir()] == ["new.txt"]
+    assert [p.name for p in target.parent.iterdir()] == ["pkg"]  # nothing left aside
