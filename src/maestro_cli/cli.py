@@ -78,13 +78,14 @@ def build_app() -> "typer.Typer":
     from .commands import scan as _scan
     from .commands import worker as _worker
 
-    app.command("extract")(_extract.extract)
+    # in the order of the journey: find, carve, build, publish, test, report
     app.command("scan")(_scan.scan)
+    app.command("extract")(_extract.extract)
     app.command("build")(_build.build)
     app.command("publish")(_publish.publish)
     app.command("run-plan")(_run_plan.run_plan)
-    app.command("adapters")(_adapters.adapters)
     app.command("worker")(_worker.worker)
+    app.command("adapters")(_adapters.adapters)
     app.command("report")(_report.report)
     app.add_typer(_config.app, name="config")
     app.add_typer(_audit.app, name="audit")
