@@ -195,3 +195,19 @@ def test_copies_inside_one_repo_are_duplicates_but_add_nothing_to_a_candidate(tm
     assert [c.copies for c in report.candidates] == [(), ()]
     assert report.summary.duplicated_lines == 0  # duplicated *across* repos
     assert report.summary.reuse_lines == 0
+
+
+def test_an_extract_after_a_scan_parses_nothing_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.extract.extraction import ExtractRequest, extract
+
+    scan(ScanRequest(paths=(BILLING,), cache_dir=tmp_path, jobs=1))
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again although the scan cached the file")
+
+    monkeypatch.setattr("maestro_cli.extract.scan.scan_source", no_parsing)
+    result = extract(
+        ExtractRequest(source=BILLING / "registry.py", dist_name="billing-registry", repo=BILLING, dry_run=True, cache_dir=tmp_path, jobs=1)
+    )
+    assert not result.blocked
+    assert [f.destination for f in result.files if f.role.value == "test"] == ["tests/test_registry.py"]
