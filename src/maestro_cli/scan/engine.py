@@ -74,24 +74,26 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
         files, [key for _, key in scans], min_lines=request.min_lines, cache_dir=request.cache_dir, jobs=request.jobs
     )
     step("judging candidates")
-    by_file = dict(zip(files, zip(scans, prints, strict=True), strict=True))
+    scan_of = dict(zip(files, scans, strict=True))
+    print_of = dict(zip(files, prints, strict=True))
     resolver = DistributionResolver(cache_dir=request.cache_dir)
     candidates: list[Candidate] = []
     units: list[Unit] = []
     summaries: list[Repo] = []
     for repo in repos:
-        imports = _classified(repo, {path: by_file[path][0] for path in repo.files})
-        loc = {path: by_file[path][1][1] for path in repo.files}
-        candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
+        imports = _classified(repo, {path: scan_of[path] for path in repo.files})
+        lines, loc = {}, {}
         for path in repo.files:
-            for kind, name, start, end, signature in by_file[path][1][2]:
+            lines[path], loc[path], unit_prints = print_of[path]
+            for kind, name, start, end, signature in unit_prints:
                 units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, unpacked(signature)))
+        candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
         summaries.append(
             Repo(
                 name=repo.name,
                 path=repo.shown,
                 files=len(repo.files),
-                lines=sum(by_file[path][1][0] for path in repo.files),
+                lines=sum(lines.values()),
                 loc=sum(loc.values()),
                 unparsable=sum(1 for m in imports.values() if m.error is not None),
             )
