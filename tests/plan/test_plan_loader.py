@@ -115,8 +115,30 @@ def test_matrix_expands_ids_and_duplicates_are_caught(write_plan: Callable[..., 
     ]
     path.write_text(path.read_text().replace("smoke-${{ matrix.py }}-${{ matrix.os }}", "smoke"))
     assert _problems(path) == [
-        "plan.yaml:3:9: steps[0].id: duplicate step id 'smoke', first at plan.yaml:3:9 (add ${{ matrix.* }} to the id)"
+        "plan.yaml:3:9: steps[0].id: duplicate step id 'smoke', first at plan.yaml:3:9 (add ${{ matrix.py }} to the id)"
     ]
+
+
+def test_a_duplicate_id_says_which_matrix_value_or_step_repeats_it(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - id: t-${{ matrix.py }}
+            run: echo
+            matrix: {py: ["3.11", "3.11"], os: [linux, mac]}
+          - {id: t-3.12, run: echo}
+          - id: t-${{ matrix.v }}
+            run: echo
+            matrix: {v: ["3.12"]}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:3:9: steps[0].id: duplicate step id 't-3.11', first at plan.yaml:3:9 (add ${{ matrix.os }} to the id)",
+        "plan.yaml:7:9: steps[2].id: duplicate step id 't-3.12', first at plan.yaml:6:10",
+    ]
+    path.write_text(path.read_text().replace(", os: [linux, mac]", ""))
+    assert _problems(path)[0] == "plan.yaml:3:9: steps[0].id: duplicate step id 't-3.11', first at plan.yaml:3:9 (the matrix lists that combination twice)"
 
 
 def test_templates_render_at_load_or_wait_for_the_steps_they_read(write_plan: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:

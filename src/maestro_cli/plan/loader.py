@@ -11,6 +11,7 @@ import collections
 import fnmatch
 import itertools
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -176,13 +177,15 @@ class _StepBuilder:
         self.defaults = defaults
         self.plan_env = plan_env
         self.steps: list[tuple[Step, int]] = []  # each expanded step and the index it came from
-        self.first_seen: dict[str, Location] = {}
+        self.first_seen: dict[str, tuple[Location, int]] = {}  # id: where, and the index of its step
 
     def expand(self, index: int, raw: dict[str, Any]) -> None:
-        for combination in matrix_combinations(_mapping(raw.get("matrix"))) or [{}]:
-            self._build(index, raw, combination)
+        combinations = matrix_combinations(_mapping(raw.get("matrix"))) or [{}]
+        varying = {axis for combination in combinations for axis, value in combination.items() if any(c.get(axis) != value for c in combinations)}
+        for combination in combinations:
+            self._build(index, raw, combination, varying)
 
-    def _build(self, index: int, raw: dict[str, Any], combination: dict[str, Any]) -> None:
+    def _build(self, index: int, raw: dict[str, Any], combination: dict[str, Any], varying: set[str]) -> None:
         path: YamlPath = ("steps", index)
         context = {**self.context, "matrix": combination}
 
@@ -196,10 +199,11 @@ class _StepBuilder:
         if not step_id or not set(step_id) <= _ID_CHARACTERS or step_id[0] in ".-_":
             self.problems.add((*path, "id"), f"'{step_id}' is not a valid step id: use letters, digits, '_', '.' and '-', starting with a letter or digit")
         elif step_id in self.first_seen:
-            hint = " (add ${{ matrix.* }} to the id)" if combination else ""
-            self.problems.add((*path, "id"), f"duplicate step id '{step_id}', first at {self.first_seen[step_id]}{hint}")
+            first, first_index = self.first_seen[step_id]
+            hint = _duplicate_hint(str(raw["id"]), varying) if first_index == index else ""
+            self.problems.add((*path, "id"), f"duplicate step id '{step_id}', first at {first}{hint}")
         else:
-            self.first_seen[step_id] = location
+            self.first_seen[step_id] = (location, index)
         condition = expressions.condition_expression(raw.get("if", "success()"))
         if condition not in expressions.STATUS_CONDITIONS:
             try:
@@ -229,6 +233,14 @@ class _StepBuilder:
             matrix=combination,
         )
         self.steps.append((step, index))
+
+
+def _duplicate_hint(raw_id: str, varying: set[str]) -> str:
+    """Why one step's matrix gives an id twice: the id leaves out an axis, or the matrix repeats itself."""
+    missing = sorted(axis for axis in varying if not re.search(rf"matrix\.{re.escape(axis)}\b", raw_id))
+    if missing:
+        return f" (add {' '.join('${{ matrix.%s }}' % axis for axis in missing)} to the id)"
+    return " (the matrix lists that combination twice)"
 
 
 def matrix_combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
