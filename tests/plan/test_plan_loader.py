@@ -273,3 +273,23 @@ def test_matrix_include_exclude_and_needs_patterns(write_plan: Callable[..., Pat
     smoke = ["smoke-3.11-linux", "smoke-3.12-linux", "smoke-3.12-mac", "smoke-3.13-linux"]
     assert [s.id for s in plan.steps] == [*smoke, "report", "lonely"]
     assert plan.step("report").needs == tuple(smoke)
+
+
+def test_a_broken_condition_is_one_located_line_with_a_suggestion(write_plan: Callable[..., Path], run_cli) -> None:
+    path = write_plan(
+        """
+        version: 1
+        vars: {suite: smoke}
+        steps:
+          - {id: a, run: echo}
+          - {id: b, run: echo, needs: [a], if: "always( "}
+          - {id: c, run: "echo ${{ var.suite }}", needs: [a], if: "sucess()"}
+        """
+    )
+    result = run_cli("run-plan", path, "--check")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: plan.yaml:5:40: steps[1].if: bad expression: unexpected 'end of template'",
+        "error: plan.yaml:6:18: steps[2].run: undefined in template: 'var' is undefined (did you mean 'vars'?)",
+        "error: plan.yaml:6:59: steps[2].if: undefined in condition: 'sucess' is undefined (did you mean 'success'?)",
+    ]

@@ -103,7 +103,7 @@ def render(text: str, context: Mapping[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"bad template: {exc.message}") from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"undefined in template: {exc.message}") from None
+        raise TemplateError(f"undefined in template: {_undefined(exc, context)}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"not allowed in a template: {exc}") from None
 
@@ -111,6 +111,13 @@ def render(text: str, context: Mapping[str, Any]) -> str:
 @functools.lru_cache(maxsize=4096)
 def _template(text: str) -> jinja2.Template:
     return environment().from_string(text)
+
+
+def _undefined(error: jinja2.UndefinedError, context: Mapping[str, Any]) -> str:
+    """jinja's message, with a suggestion when a top-level name is mistyped ('var' for 'vars')."""
+    message = error.message or "undefined"
+    name = message[1:-len("' is undefined")] if message.startswith("'") and message.endswith("' is undefined") else None
+    return message + did_you_mean(name, context) if name else message
 
 
 def render_deferred(value: Any, context: Mapping[str, Any]) -> Any:
@@ -160,7 +167,7 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
     try:
         return bool(compile_condition(expression)(**context))
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"undefined in condition: {exc.message}") from None
+        raise TemplateError(f"undefined in condition: {_undefined(exc, context)}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"not allowed in a condition: {exc}") from None
 

@@ -295,7 +295,10 @@ def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None
     ancestors = graph.ancestors({step.id: [n for n in step.needs if n in known] for step in plan.steps})
     for step, index in builder.steps:
         for field_name, text in _templates_of(step):
-            refs = expressions.condition_references(text) if field_name == "if" else expressions.step_references(text)
+            try:
+                refs = expressions.condition_references(text) if field_name == "if" else expressions.step_references(text)
+            except TemplateError:  # does not parse: reported where the step was built
+                continue
             for ref in sorted(refs):
                 if ref not in by_id:
                     problems.add(("steps", index, field_name), f"reads steps.{ref}, an unknown step{did_you_mean(ref, ids)}")
@@ -306,8 +309,11 @@ def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None
 
 def _try_condition(step: Step, index: int, builder: _StepBuilder, ids: list[str], problems: _Problems) -> None:
     """Evaluate an ``if:`` once now, with every step passed, so that a typo fails before the run."""
-    if step.condition in expressions.STATUS_CONDITIONS or not expressions.condition_references(step.condition) <= set(ids):
-        return  # nothing to try, or an unknown step already reported
+    try:
+        if step.condition in expressions.STATUS_CONDITIONS or not expressions.condition_references(step.condition) <= set(ids):
+            return  # nothing to try, or an unknown step already reported
+    except TemplateError:  # does not parse: reported where the step was built
+        return
     probe_steps = {step_id: {"outcome": "passed", "outputs": collections.defaultdict(str)} for step_id in ids}
     functions = {name[:-2]: (lambda: True) for name in expressions.STATUS_CONDITIONS}
     try:
