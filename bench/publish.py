@@ -9,9 +9,9 @@ Rows, side by side with ratios (competitor / maestro, so above 1 means maestro i
   ``python -m build --no-isolation`` (the same backend in the same environment: the build itself);
 * upload 40 files (20 projects, sdist + wheel) to a fresh local pypiserver: ``maestro publish``
   (default --jobs 4, verification on) vs ``twine upload``, direct and through a loopback proxy
-  that adds 50 ms to every request (a private index far away). pypiserver runs on paste's thread
-  pool, as real indexes serve requests in parallel; the last row uses its default wsgiref server,
-  which serves one request at a time, so that parallel uploads cannot help there;
+  that adds 50 ms to every request (a private index far away), and there with ``--jobs 8``.
+  pypiserver runs on paste's thread pool, as real indexes serve requests in parallel; the last row
+  uses its default wsgiref server, which serves one request at a time;
 * peak RSS of the uploading process while it sends a 200 MB wheel, maestro and twine.
 
 Every tool runs as a subprocess of this script, the way a user runs it. Wall time, CPU time (user +
@@ -77,9 +77,9 @@ def best(samples: Sequence[Sample]) -> Sample:
     return Sample(min(s.wall for s in samples), min(s.cpu for s in samples), min(s.rss_mb for s in samples))
 
 
-def publish_command(tool: str, url: str, files: Sequence[str]) -> list[str]:
+def publish_command(tool: str, url: str, files: Sequence[str], *maestro_options: str) -> list[str]:
     if tool == "maestro":
-        return [MAESTRO, "publish", "--repository-url", url, "-u", USER, "-p", PASSWORD, *files]
+        return [MAESTRO, "publish", "--repository-url", url, "-u", USER, "-p", PASSWORD, *maestro_options, *files]
     return [str(BIN / "twine"), "upload", "--repository-url", url, "-u", USER, "-p", PASSWORD,
             "--disable-progress-bar", "--non-interactive", *files]  # fmt: skip
 
@@ -117,15 +117,20 @@ def _forty_files(work: Path) -> list[str]:
 def bench_upload(work: Path, repeat: int) -> list[Row]:
     files = _forty_files(work)
     proxied = f"+{LATENCY * 1000:.0f} ms/request proxy"
-    setups = (("direct", 0.0, "paste"), (proxied, LATENCY, "paste"), (f"{proxied}, wsgiref server", LATENCY, "wsgiref"))
+    setups = (
+        ("direct", 0.0, "paste", ()),
+        (proxied, LATENCY, "paste", ()),
+        (f"{proxied}, maestro --jobs 8", LATENCY, "paste", ("--jobs", "8")),
+        (f"{proxied}, wsgiref server", LATENCY, "wsgiref", ()),
+    )
     rows = []
-    for number, (label, latency, wsgi_server) in enumerate(setups):
+    for number, (label, latency, wsgi_server, options) in enumerate(setups):
         samples: dict[str, list[Sample]] = {"maestro": [], "twine": []}
         for turn in range(repeat):
             for tool, runs in samples.items():
                 with running_pypiserver(work / f"server-{number}-{tool}-{turn}", server=wsgi_server) as server:
                     with running_proxy(server.url, latency=latency) as proxy:
-                        runs.append(run(publish_command(tool, proxy.url if latency else server.url, files)))
+                        runs.append(run(publish_command(tool, proxy.url if latency else server.url, files, *options)))
                     if len(server.stored()) != len(files):
                         raise SystemExit(f"{tool} stored {len(server.stored())} of {len(files)} files")
         rows.append(Row(f"upload 40 files, {label}", best(samples["maestro"]), "twine upload", best(samples["twine"])))
