@@ -94,7 +94,7 @@ def test_schema_problems_name_the_key(write_plan: Callable[..., Path]) -> None:
         "plan.yaml:2:11: secrets[0]: 'lower-case' use letters, digits and '_', not starting with a digit",
         "plan.yaml:4:39: services.db.health.tcp: 'localhost' must be host:port",
         "plan.yaml:5:31: services.web.health: needs exactly one of http, tcp or cmd",
-        "plan.yaml:6:8: steps: [] should be non-empty",
+        "plan.yaml:6:8: steps: must not be empty",
     ]
 
 
@@ -292,4 +292,13 @@ def test_a_broken_condition_is_one_located_line_with_a_suggestion(write_plan: Ca
         "error: plan.yaml:5:40: steps[1].if: bad expression: unexpected 'end of template'",
         "error: plan.yaml:6:18: steps[2].run: undefined in template: 'var' is undefined (did you mean 'vars'?)",
         "error: plan.yaml:6:59: steps[2].if: undefined in condition: 'sucess' is undefined (did you mean 'success'?)",
+    ]
+
+
+def test_a_mistyped_key_is_one_line_not_also_what_the_adapter_misses(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - {id: a, rn: echo hi}\n  - {id: b, run: [], timeout: 5}\n")
+    assert _problems(path) == [
+        "plan.yaml:3:13: steps[0]: unknown key 'rn' (did you mean 'run'?)",
+        "plan.yaml:4:10: steps[1]: the shell adapter needs `run:` (a script, or a list of arguments)",
+        "plan.yaml:4:18: steps[1].run: must not be empty",
     ]

@@ -108,7 +108,15 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         hint = did_you_mean(str(instance), [str(c) for c in choices]) if isinstance(instance, str) else ""
         yield SchemaProblem(path, f"must be {_or(json.dumps(c) for c in choices)}, not {json.dumps(instance)}{hint}")
     elif kind in ("oneOf", "anyOf"):
-        yield SchemaProblem(path, _alternatives(error))
+        # a value of a type one alternative takes broke that alternative's rules: say which
+        chosen = [sub for sub in error.context or () if _has_type(instance, sub.schema.get("type"))]
+        if chosen and all(sub.relative_schema_path[0] == chosen[0].relative_schema_path[0] for sub in chosen):
+            for sub in chosen:
+                yield from _explain(sub)
+        else:
+            yield SchemaProblem(path, _alternatives(error))
+    elif kind in ("minLength", "minItems", "minProperties") and value == 1:
+        yield SchemaProblem(path, "must not be empty")
     elif kind in _BOUNDS:
         yield SchemaProblem(path, f"must be {_BOUNDS[kind]} {value}, not {json.dumps(instance)}")
     elif kind == "pattern":
@@ -142,6 +150,26 @@ def _alternatives(error: ValidationError) -> str:
 
     best = best_match(error.context or [])
     return best.message if best is not None else error.message
+
+
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def _has_type(instance: Any, wanted: Any) -> bool:
+    """Whether ``instance`` is of the JSON type ``wanted`` (a bool is no number, as in JSON)."""
+    if not isinstance(wanted, str) or wanted not in _PYTHON_TYPES:
+        return False
+    if isinstance(instance, bool) and wanted != "boolean":
+        return False
+    return isinstance(instance, _PYTHON_TYPES[wanted])
 
 
 def _or(words: Any) -> str:
