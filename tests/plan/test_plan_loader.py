@@ -299,6 +299,7 @@ def test_a_mistyped_key_is_one_line_not_also_what_the_adapter_misses(write_plan:
     path = write_plan("version: 1\nsteps:\n  - {id: a, rn: echo hi}\n  - {id: b, run: [], timeout: 5}\n")
     assert _problems(path) == [
         "plan.yaml:3:13: steps[0]: unknown key 'rn' (did you mean 'run'?)",
-        "plan.yaml:4:10: steps[1]: the shell adapter needs `run:` (a script, or a list of arguments)",
         "plan.yaml:4:18: steps[1].run: must not be empty",
     ]
+    path.write_text("version: 1\nsteps:\n  - {id: a, adapter: http, with: {url: 'http://x', expect: {status: [200, x]}}}\n")
+    assert _problems(path) == ["plan.yaml:3:75: steps[0].with.expect.status[1]: must be an integer, not 'x'"]

@@ -67,11 +67,11 @@ def load_plan(
     data = source.data
     if not isinstance(data, dict):
         raise PlanError([f"{source.location(())}: a plan is a mapping with `version:` and `steps:`"])
-    mistyped: set[int] = set()  # steps with a key the schema does not know ('rn:' for 'run:')
+    misshapen: set[int] = set()  # steps the schema found a problem in ('rn:' for 'run:', 'run: []')
     for found in schema.problems(data, schema.plan_schema(), verdicts=verdicts):
         problems.add(found.path, found.message, key=found.key is not None, at=found.key)
-        if found.key is not None and len(found.path) == 2 and found.path[0] == "steps":
-            mistyped.add(int(found.path[1]))
+        if len(found.path) >= 2 and found.path[0] == "steps":
+            misshapen.add(int(found.path[1]))
 
     secrets = _secrets(data, env_in, require_secrets, problems)
     plan_vars = {**_mapping(data.get("vars")), **(variables or {})}
@@ -96,7 +96,7 @@ def load_plan(
     )
     _expand_need_patterns(plan, builder, problems)
     _check_graph(plan, builder, problems)
-    _check_adapters(builder, registry, problems, verdicts, mistyped)
+    _check_adapters(builder, registry, problems, verdicts, misshapen)
     problems.raise_if_any(list(source.problems))
     return plan
 
@@ -344,11 +344,11 @@ def _templates_of(step: Step) -> list[tuple[str, str]]:
     return found
 
 
-def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems, verdicts: Path | None, mistyped: set[int]) -> None:
+def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems, verdicts: Path | None, misshapen: set[int]) -> None:
     """Each step's `with:` against its adapter's schema, then the adapter's own checks.
 
-    The adapter's checks are left out for a step with a mistyped key: 'rn: echo' would also be
-    "the shell adapter needs `run:`", a second line for the one mistake.
+    The adapter's checks are left out for a step the plan's schema already found wrong: 'rn: echo'
+    or 'run: []' would also be "the shell adapter needs `run:`", a second line for one mistake.
     """
     for step, index in builder.steps:
         path: YamlPath = ("steps", index)
@@ -362,7 +362,7 @@ def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Proble
             if not _is_deferred_at(step.options, found.path):
                 at = (*path, "with", *found.key) if found.key is not None else None
                 problems.add((*path, "with", *found.path), found.message, key=at is not None, at=at)
-        if index in mistyped:
+        if index in misshapen:
             continue
         spec = StepSpec(id=step.id, adapter=step.adapter, options=step.options, run=step.run, env=step.env, timeout=step.timeout)
         for message in adapter.check(spec):

@@ -109,8 +109,9 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         yield SchemaProblem(path, f"must be {_or(json.dumps(c) for c in choices)}, not {json.dumps(instance)}{hint}")
     elif kind in ("oneOf", "anyOf"):
         # a value of a type one alternative takes broke that alternative's rules: say which
-        chosen = [sub for sub in error.context or () if _has_type(instance, sub.schema.get("type"))]
-        if chosen and all(sub.relative_schema_path[0] == chosen[0].relative_schema_path[0] for sub in chosen):
+        taken = [n for n, option in enumerate(value) if _has_type(instance, option.get("type"))]
+        chosen = [sub for sub in error.context or () if sub.relative_schema_path[0] in taken]
+        if len(taken) == 1 and chosen:
             for sub in chosen:
                 yield from _explain(sub)
         else:
