@@ -58,13 +58,16 @@ class _Waiting:
     delivery: tuple[str, str] | None = None  # (worker, job entry) of the run reporting now
     worker: str | None = None
     deadline: float | None = None  # monotonic: the step's timeout from queueing, then from the start
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def finish(self, result: StepResult) -> bool:
-        if self.done.is_set():
-            return False
-        self.result = result
-        self.done.set()
-        return True
+        """The first of the reader (a result) and the waiting thread (cancel, timeout) decides."""
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self.result = result
+            self.done.set()
+            return True
 
 
 @dataclass
@@ -218,7 +221,7 @@ class QueueExecutor:
                 positions[stream] = message_id
                 try:
                     self._take(stream, fields)
-                except (KeyError, TypeError, ValueError) as exc:  # a malformed report must not stop the reader
+                except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a malformed report must not stop the reader
                     self.stats.ignored += 1
                     events.emit("queue.report-refused", outcome="refused", run_id=self.run_id, reason=f"malformed report: {exc}")
 
