@@ -47,3 +47,13 @@ def test_candidates_are_packages_and_top_level_modules_but_not_tests_or_setup() 
         ("storage", "package"),
     ]
     assert billing.modules[FIXTURES.resolve() / "billing-service" / "invoices" / "pdf" / "__init__.py"] == "invoices.pdf"
+
+
+def test_a_test_package_inside_a_library_is_a_candidate_but_a_tests_folder_is_not(tmp_path: Path) -> None:
+    repo = tmp_path / "lib"
+    for folder in ("lib", "lib/test", "lib/tests", "test"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "__init__.py").write_text("")
+    (repo / "setup.py").write_text("")
+    [found] = find_repos([repo], [])
+    assert [dotted for dotted, _, _ in candidate_units(found)] == ["lib", "lib.test"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..extract.layout import TEST_DIRS, is_test_file
+from ..extract.layout import is_test_file
 from ..extract.roots import PROJECT_FILES, SKIPPED_DIRS, find_import_root, legacy_import_roots, module_name
 
 # entry points and tool configuration, not code anyone would carve out
@@ -35,7 +35,10 @@ class LegacyRepo:
         return self.relative_paths.get(path) or path.relative_to(self.root).as_posix()
 
     def is_test(self, path: Path) -> bool:
-        return is_test_file(path) or any(part in TEST_DIRS for part in self.relative(path).split("/")[:-1])
+        """Test files, and files below a ``tests`` folder or a top-level ``test`` folder (a ``test``
+        package inside a library, such as ``django.test``, is code for others to test with)."""
+        folders = self.relative(path).split("/")[:-1]
+        return is_test_file(path) or "tests" in folders or folders[:1] == ["test"]
 
 
 def find_repos(paths: Sequence[Path], warnings: list[str]) -> list[LegacyRepo]:
