@@ -221,6 +221,17 @@ def test_existing_results_are_not_overwritten_without_force(write_plan: Callable
     assert run_cli("run-plan", plan, "--results", "out", "--force").exit_code == 0
 
 
+def test_force_replaces_the_previous_runs_logs_and_keeps_other_files(write_plan: Callable[..., Path], run_cli) -> None:
+    plan = write_plan("version: 1\nsteps:\n  - {id: a, run: echo first}\n  - {id: gone, run: echo}\n")
+    assert run_cli("run-plan", plan, "--results", "out").exit_code == 0
+    Path("out/notes.txt").write_text("mine")
+    plan.write_text("version: 1\nsteps:\n  - {id: a, run: echo second}\n")
+    assert run_cli("run-plan", plan, "--results", "out", "--force").exit_code == 0
+    assert Path("out/logs/a.log").read_text() == "--- maestro: a, attempt 1, adapter shell\nsecond\n"
+    assert sorted(p.name for p in Path("out/logs").iterdir()) == ["a.log"]
+    assert Path("out/notes.txt").read_text() == "mine"
+
+
 def test_default_results_folder_is_timestamped_under_maestro_runs(write_plan: Callable[..., Path], run_cli) -> None:
     plan = write_plan("version: 1\nsteps:\n  - {id: a, run: echo}\n")
     assert run_cli("run-plan", plan).exit_code == 0

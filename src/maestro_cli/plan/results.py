@@ -8,6 +8,7 @@ sees either none or a complete one.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -19,16 +20,22 @@ from .records import RunReport, StepRun
 
 RESULTS_JSON = "results.json"
 JUNIT_XML = "junit.xml"
+LOGS = "logs"
+ATTACHMENTS = "attachments"
 
 
 def new_results_dir(base: Path, explicit: Path | None, *, force: bool) -> tuple[Path, str]:
     """The folder for this run and its id: ``explicit``, or ``base/<UTC timestamp>``.
 
-    An explicit folder that already holds results is refused unless ``force``.
+    An explicit folder that already holds results is refused unless ``force``, which replaces what
+    the previous run wrote there (logs are appended to while steps run, so they would mix) and
+    leaves anything else in the folder alone.
     """
     if explicit is not None:
-        if (explicit / RESULTS_JSON).exists() and not force:
-            raise OutputExistsError.for_path(explicit)
+        if (explicit / RESULTS_JSON).exists():
+            if not force:
+                raise OutputExistsError.for_path(explicit)
+            _remove_previous_run(explicit)
         explicit.mkdir(parents=True, exist_ok=True)
         return explicit, explicit.resolve().name
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -43,12 +50,19 @@ def new_results_dir(base: Path, explicit: Path | None, *, force: bool) -> tuple[
     raise OutputExistsError.for_path(base / stamp)
 
 
+def _remove_previous_run(folder: Path) -> None:
+    for name in (LOGS, ATTACHMENTS):
+        shutil.rmtree(folder / name, ignore_errors=True)
+    for name in (RESULTS_JSON, JUNIT_XML):
+        (folder / name).unlink(missing_ok=True)
+
+
 def write_results(report: RunReport) -> list[Path]:
     """Write results.json and junit.xml into the run's folder; returns their paths."""
     folder = report.results_dir
     results = folder / RESULTS_JSON
     junit = folder / JUNIT_XML
-    _remove_empty_attachment_dirs(folder / "attachments")
+    _remove_empty_attachment_dirs(folder / ATTACHMENTS)
     # outputs and messages come from the steps, which may print a secret: scrub as the logs are
     atomic_write_text(results, redaction.scrub(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)) + "\n")
     atomic_write_text(junit, redaction.scrub(junit_xml(report)))
