@@ -104,3 +104,12 @@ def test_tests_keep_an_unknown_module_only_when_the_repo_declares_it(tmp_path: P
     needs = infer(tmp_path, "x = 1\n", tests="import hypothesis\nimport blueprintapp\n", declared=declared)
     assert needs.test_dependencies == ["hypothesis>=6", "pytest"]
     assert needs.warnings == ["test_code.py:2: 'blueprintapp' is neither installed nor declared; not a test dependency"]
+
+
+def test_a_standard_library_import_beside_the_guarded_one_is_no_alternative(tmp_path: Path) -> None:
+    needs = infer(
+        tmp_path,
+        "try:\n    import json\n    import yaml\nexcept ImportError:\n    yaml = None\n"
+        "try:\n    import ujson\nexcept ImportError:\n    ujson = None\nelse:\n    import os\n",
+    )
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {"pyyaml": ["PyYAML"], "ujson": ["ujson"]})

@@ -145,11 +145,13 @@ def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, N
             elif record.kind is ImportKind.THIRD_PARTY:
                 yield record, Necessity.HARD
         for group in guards.values():
-            covered = any(r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL) for r in group)
+            # an alternative sits on the other side of the guard: ``import json`` beside ``import yaml``
+            # in the same ``try:`` body replaces nothing
+            standard_sides = {r.fallback for r in group if r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL)}
             for record in group:
                 if record.kind is not ImportKind.THIRD_PARTY:
                     continue
-                if covered:
+                if (not record.fallback) in standard_sides:
                     yield record, Necessity.COVERED
                 else:
                     yield record, Necessity.HARD if record.fallback else Necessity.OPTIONAL
