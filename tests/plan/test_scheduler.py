@@ -190,6 +190,8 @@ def test_selection_pulls_in_needs_and_skips_the_rest(write_plan: Callable[..., P
     }
     result = run_cli("run-plan", plan, "--only", "unti")
     assert (result.exit_code, result.stderr) == (2, "error: --only: no step matches 'unti' (did you mean 'unit'?)\n")
+    result = run_cli("run-plan", plan, "--skip", "smoke", "--dry-run")
+    assert (result.exit_code, result.stderr) == (2, "error: --skip: no step matches 'smoke' (did you mean 'smoke*'?)\n")
     result = run_cli("run-plan", plan, "--only-tags", "fast", "--dry-run", "--json")
     assert json.loads(result.stdout) == {"plan": "plan", "levels": [["build"], ["unit"]]}
 

@@ -79,7 +79,10 @@ def select(plan: Plan, selection: Selection) -> set[str]:
 def _matching(option: str, pattern: str, ids: list[str]) -> list[str]:
     found = [step_id for step_id in ids if fnmatch.fnmatchcase(step_id, pattern)]
     if not found:
-        raise UsageError(f"{option}: no step matches '{pattern}'{did_you_mean(pattern, ids)}")
+        # 'smoke' for a matrix's smoke-3.11, smoke-3.12: the pattern is what was meant
+        prefix = not any(char in pattern for char in "*?[") and any(step_id.startswith(pattern) for step_id in ids)
+        hint = f" (did you mean '{pattern}*'?)" if prefix else did_you_mean(pattern, ids)
+        raise UsageError(f"{option}: no step matches '{pattern}'{hint}")
     return found
 
 
