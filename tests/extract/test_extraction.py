@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -138,6 +140,26 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(legacy_repo: Path, run
     assert result.stderr.splitlines()[0] + "\n" == message
     assert result.stdout == ""
     assert not Path("extracted").exists()
+
+
+def test_an_output_that_cannot_be_a_folder_is_one_line_exit_2(legacy_repo: Path, run_cli) -> None:
+    Path("notes.txt").write_text("mine")
+    for out, message in [
+        ("notes.txt", "error: --out notes.txt: not a folder\n"),
+        ("notes.txt/sub", "error: --out notes.txt/sub: cannot create it (Not a directory)\n"),
+    ]:
+        result = run_cli("extract", legacy_repo / "shared" / "resilience", "--name", "acme-resilience", "--out", out)
+        assert (result.exit_code, result.stderr) == (2, message)
+    assert Path("notes.txt").read_text() == "mine"
+
+
+def test_the_package_folder_follows_the_umask_like_any_folder_the_user_makes(legacy_repo: Path, run_cli) -> None:
+    old = os.umask(0o022)
+    try:
+        assert run_cli("extract", legacy_repo / "shared" / "resilience", "--name", "acme-resilience").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(Path("extracted/acme-resilience").stat().st_mode) == 0o755
 
 
 def test_output_inside_the_repo_is_refused(legacy_repo: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ The legacy repo is only ever read. Output is staged beside OUT and renamed into 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -131,6 +132,8 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
             f"--out {request.out} is inside the legacy repo {location.root}, which maestro never writes to",
             hint="pass --out with a folder outside the repo",
         )
+    if request.out.exists() and not request.out.is_dir():
+        raise InputError(f"--out {request.out}: not a folder")
     if target.exists() and not request.force and not request.dry_run:
         raise OutputExistsError.for_path(target)
 
@@ -312,7 +315,7 @@ def _write(
         "maestro_version": __version__,
     }
     skeleton = render_skeleton(context, request.template_dir)
-    staging = fsutil.staging_dir_beside(target)
+    staging = _staging_for(target, request.out)
     try:
         write_package(staging, result.files, Renames(renames), skeleton, result.to_json(), result.warnings)
         if request.keep_history:
@@ -339,3 +342,16 @@ def _write(
         dist_name=result.dist_name,
         files=len(result.files),
     )
+
+
+def _staging_for(target: Path, out: Path) -> Path:
+    """The staging folder, with the mode a folder the user makes would have (a temporary folder is
+    private, and it becomes OUT/DIST by renaming)."""
+    try:
+        staging = fsutil.staging_dir_beside(target)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create it ({exc.strerror})") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
