@@ -99,3 +99,10 @@ def test_bad_input_is_one_line_and_exit_2(run_cli: Run, args: tuple[str, ...], m
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert not list(tmp_path.iterdir())
+
+
+def test_a_repo_without_copies_says_so(run_cli: Run) -> None:
+    result = run_cli("scan", BILLING)
+    assert result.exit_code == 0, result.stderr
+    assert "No duplicated modules, classes or functions of 20+ lines." in result.stdout
+    assert "193 lines in 13 files of 1 repo, 0 unparsable;" in result.stdout

@@ -14,6 +14,8 @@ from ..context import get_state
 from ..errors import OutputExistsError, UsageError
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from ..console import Console
     from ..scan.model import ScanReport
 
@@ -109,20 +111,41 @@ def _document(report: ScanReport, chosen: Format) -> str:
 
 
 def _render(console: Console, report: ScanReport) -> None:
+    say = partial(console.print, markup=False)  # module names and paths are text, not rich markup
+    console.print(_candidates_table(report))
+    for rank, candidate in enumerate(report.candidates, start=1):
+        if candidate.extract_command:
+            say(f"{rank:>3}  {candidate.extract_command}")
+        for problem in candidate.unparsable:
+            say(f"{rank:>3}  blocked: {problem}")
+    say()
+    if report.duplicates:
+        console.print(_duplicates_table(report))
+    else:
+        say(f"No duplicated modules, classes or functions of {report.min_lines}+ lines.")
+    say()
+    summary = report.summary
+    say(
+        f"{summary.lines:,} lines in {summary.files} files of {_count(summary.repos, 'repo')}, "
+        f"{summary.unparsable_files} unparsable; {summary.duplicated_share:.1%} duplicated across repos; "
+        f"{summary.ready_share:.1%} of the code in ready candidates; extracting the top {summary.top} "
+        f"would replace {summary.reuse_lines:,} lines of copies ({summary.reuse_share:.1%})."
+    )
+
+
+def _candidates_table(report: ScanReport) -> Table:
     from rich import box
     from rich.table import Table
 
-    say = partial(console.print, markup=False)
-    summary = report.summary
-    candidates = Table(title=f"Candidates (top {len(report.candidates)}, best first)", title_justify="left", box=box.SIMPLE_HEAD)
-    candidates.add_column("#", justify="right", no_wrap=True)
-    candidates.add_column("repo: module", min_width=24, overflow="fold")
-    candidates.add_column("verdict", no_wrap=True)
+    table = Table(title=f"Candidates (top {len(report.candidates)}, best first)", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("repo: module", min_width=24, overflow="fold")
+    table.add_column("verdict", no_wrap=True)
     for column in ("loc", "cross", "users", "copies"):
-        candidates.add_column(column, justify="right", no_wrap=True)
-    candidates.add_column("requires", overflow="fold")
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("requires", overflow="fold")
     for rank, candidate in enumerate(report.candidates, start=1):
-        candidates.add_row(
+        table.add_row(
             str(rank),
             f"{candidate.repo}: {candidate.module}",
             candidate.verdict_label,
@@ -132,24 +155,22 @@ def _render(console: Console, report: ScanReport) -> None:
             str(len(candidate.copies)),
             ", ".join(candidate.dependencies),
         )
-    console.print(candidates)
-    for rank, candidate in enumerate(report.candidates, start=1):
-        if candidate.extract_command:
-            say(f"{rank:>3}  {candidate.extract_command}")
-        for problem in candidate.unparsable:
-            say(f"{rank:>3}  blocked: {problem}")
-    say()
-    duplicates = Table(title=f"Duplicates ({len(report.duplicates)} group{'s' if len(report.duplicates) != 1 else ''})", title_justify="left", box=box.SIMPLE_HEAD)
-    for column, justify in (("#", "right"), ("similarity", "right"), ("lines", "right"), ("members", "left")):
-        duplicates.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    return table
+
+
+def _duplicates_table(report: ScanReport) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"Duplicates ({_count(len(report.duplicates), 'group')})", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("#", "similarity", "lines"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("members", overflow="fold")
     for rank, group in enumerate(report.duplicates, start=1):
         members = "\n".join(f"{m.location}{' ' + m.name if m.name else ''}" for m in group.members)
-        duplicates.add_row(str(rank), f"{group.similarity:.2f}", str(group.duplicated_lines), members)
-    console.print(duplicates)
-    say()
-    say(
-        f"{summary.lines:,} lines in {summary.files} files of {summary.repos} repos, "
-        f"{summary.unparsable_files} unparsable; {summary.duplicated_share:.1%} duplicated across repos; "
-        f"{summary.ready_share:.1%} of the code in ready candidates; extracting the top {summary.top} "
-        f"would replace {summary.reuse_lines:,} lines of copies ({summary.reuse_share:.1%})."
-    )
+        table.add_row(str(rank), f"{group.similarity:.2f}", str(group.duplicated_lines), members)
+    return table
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
