@@ -29,3 +29,10 @@ def test_without_project_files_root_is_the_first_folder_that_is_not_a_package(tm
     make(tmp_path, "legacy/app/__init__.py", "legacy/app/core/__init__.py", "legacy/app/core/rules.py")
     location = locate(tmp_path / "legacy" / "app" / "core")
     assert (location.root, location.dotted_name) == (tmp_path / "legacy", "app.core")
+
+
+def test_a_folder_whose_name_cannot_be_imported_ends_the_namespace_walk(tmp_path: Path) -> None:
+    # maestro's own checkout holding examples/legacy-estate/estate/...: 'legacy-estate' is no namespace package
+    make(tmp_path, "examples/legacy-estate/requirements.txt", "examples/legacy-estate/estate/__init__.py", "examples/legacy-estate/estate/common/__init__.py", "examples/legacy-estate/estate/common/retry.py")
+    location = locate(tmp_path / "examples" / "legacy-estate" / "estate" / "common", repo=tmp_path)
+    assert (location.import_root, location.dotted_name) == (tmp_path / "examples" / "legacy-estate", "estate.common")

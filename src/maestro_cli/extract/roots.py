@@ -109,8 +109,9 @@ def find_import_root(source: Path, root: Path) -> Path:
     while folder != root and (folder / "__init__.py").exists():
         folder = folder.parent
     # a folder without __init__.py may still be a namespace package (PEP 420); it ends at the repo,
-    # at a layout folder such as src/, or at a folder that is a project of its own
-    while folder != root and folder.name not in LAYOUT_DIRS and not _is_project(folder):
+    # at a layout folder such as src/, at a folder that is a project of its own, or at a name no
+    # import statement could spell (``legacy-estate``)
+    while folder != root and folder.name.isidentifier() and folder.name not in LAYOUT_DIRS and not _is_project(folder):
         folder = folder.parent
     return folder
 
