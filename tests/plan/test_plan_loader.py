@@ -303,3 +303,14 @@ def test_a_mistyped_key_is_one_line_not_also_what_the_adapter_misses(write_plan:
     ]
     path.write_text("version: 1\nsteps:\n  - {id: a, adapter: http, with: {url: 'http://x', expect: {status: [200, x]}}}\n")
     assert _problems(path) == ["plan.yaml:3:75: steps[0].with.expect.status[1]: must be an integer, not 'x'"]
+
+
+def test_one_mistake_one_line_for_matrices_patterns_and_tabs(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: t-${{ matrix.py }}\n    run: echo\n    matrix: {py: []}\n  - {id: a-1, run: echo, needs: ['a-*']}\n")
+    assert _problems(path) == [
+        "plan.yaml:3:9: steps[0].id: undefined in template: no 'py'",
+        "plan.yaml:5:18: steps[0].matrix.py: must not be empty",
+        "plan.yaml:6:34: steps[1].needs: 'a-*' matches only this step itself",
+    ]
+    path.write_text("version: 1\nsteps:\n\t- {id: a, run: echo}\n")
+    assert _problems(path) == ["plan.yaml:3:1: invalid YAML: found character that cannot start any token (YAML indents with spaces, not tabs)"]

@@ -196,8 +196,8 @@ class _StepBuilder:
             return _render(raw.get(name), context, (*path, name), self.problems, defer=defer)
 
         step_id = field("id", defer=False)
-        if not isinstance(step_id, str):
-            return
+        if not isinstance(step_id, str) or expressions.is_template(step_id):
+            return  # no id, or one whose template failed (that is reported): nothing to say about it
         location = self.source.location((*path, "id"))
         if not step_id or not set(step_id) <= _ID_CHARACTERS or step_id[0] in ".-_":
             self.problems.add((*path, "id"), f"'{step_id}' is not a valid step id: use letters, digits, '_', '.' and '-', starting with a letter or digit")
@@ -270,7 +270,10 @@ def _expand_need_patterns(plan: Plan, builder: _StepBuilder, problems: _Problems
             matches = [other for other in ids if other != step.id and fnmatch.fnmatchcase(other, need)]
             if not matches:
                 at = ("steps", index, "needs", position) if isinstance(builder.source.data["steps"][index].get("needs"), list) else None
-                problems.add(("steps", index, "needs"), f"no step matches '{need}'{did_you_mean(need, ids)}", at=at)
+                if fnmatch.fnmatchcase(step.id, need):
+                    problems.add(("steps", index, "needs"), f"'{need}' matches only this step itself", at=at)
+                else:
+                    problems.add(("steps", index, "needs"), f"no step matches '{need}'{did_you_mean(need, ids)}", at=at)
             expanded += matches
         step.needs = tuple(dict.fromkeys(expanded))
 

@@ -77,7 +77,10 @@ def load(path: Path, shown_as: str | None = None) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        raise PlanError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+        lines = text.splitlines()
+        tab = mark is not None and mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t"
+        hint = " (YAML indents with spaces, not tabs)" if tab else ""
+        raise PlanError([f"{where}: invalid YAML: {exc.problem or exc.context}{hint}"]) from None
     finally:
         loader.dispose()
 
