@@ -59,19 +59,19 @@ class BrowserSetup:
 
 def resolve_executable(option: str | None, settings: Mapping[str, Any]) -> Path | None:
     """The Chromium to launch (see the module docstring); None leaves the choice to Playwright."""
-    if option:
-        return Path(option)
-    if settings.get("chromium"):
-        return Path(settings["chromium"])
-    return DEBIAN_CHROMIUM if DEBIAN_CHROMIUM.exists() else None
+    return _first_path(option, settings.get("chromium"), DEBIAN_CHROMIUM)
 
 
 def resolve_driver(option: str | None, settings: Mapping[str, Any]) -> Path | None:
-    if option:
-        return Path(option)
-    if settings.get("chromedriver"):
-        return Path(settings["chromedriver"])
-    return DEBIAN_CHROMEDRIVER if DEBIAN_CHROMEDRIVER.exists() else None
+    return _first_path(option, settings.get("chromedriver"), DEBIAN_CHROMEDRIVER)
+
+
+def _first_path(option: str | None, configured: str | None, debian: Path) -> Path | None:
+    """The step's option, else maestro's setting, else the Debian package's file when installed."""
+    chosen = option or configured
+    if chosen:
+        return Path(chosen)
+    return debian if debian.exists() else None
 
 
 def chromium_args(user_data_dir: Path | None = None) -> list[str]:
