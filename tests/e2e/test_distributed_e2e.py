@@ -59,6 +59,39 @@ def start_run(plan: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
     )
 
 
+def wait_for_workers(redis_url: str, *names: str) -> None:
+    """Until each worker has sent its first heartbeat: it is reading the queue."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for _ in range(1200):
+        if client.exists(*(f"maestro:workers:{name}" for name in names)) == len(names):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"workers {names} never started")
+
+
+def wait_for_result(redis_url: str) -> None:
+    """Until a worker has stored a result on the (only) run's results stream."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    for _ in range(1200):
+        for stream in client.keys("maestro:streams:automation:results:*"):
+            if any('"kind":"result"' in fields["body"] for _, fields in client.xrange(stream)):
+                return
+        time.sleep(0.05)
+    raise AssertionError("no worker reported a result")
+
+
+def stop_worker(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """SIGTERM, as a service manager stops a worker; its --json summary says what it did."""
+    process.send_signal(signal.SIGTERM)
+    code, out, err = finish(process)
+    assert code == 130, err
+    return json.loads(out)
+
+
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
@@ -99,10 +132,11 @@ def test_fifty_steps_on_two_workers_each_counted_once_like_a_local_run(redis_ser
         + "  - id: here\n    runs-on: local\n    run: echo here >> ran-here.txt\n"
         + "  - id: broken\n    needs: [s49]\n    run: echo broken; exit 4\n"
     )
-    workers = [start_worker(redis_server.url, name, "--concurrency", "2", "--exit-when-idle", "3", cwd=tmp_path) for name in ("w1", "w2")]
+    workers = [start_worker(redis_server.url, name, "--concurrency", "2", cwd=tmp_path) for name in ("w1", "w2")]
+    wait_for_workers(redis_server.url, "w1", "w2")
 
     code, out, err = finish(start_run(plan, "--queue", redis_server.url, "--results", "distributed", "--json"))
-    summaries = [json.loads(finish(worker)[1]) for worker in workers]
+    summaries = [stop_worker(worker) for worker in workers]
 
     assert code == 1, err  # `broken` fails the run, exactly as locally
     assert json.loads(out)["results_dir"].endswith("distributed")
@@ -139,15 +173,16 @@ def test_a_worker_killed_mid_step_loses_nothing_and_counts_nothing_twice(redis_s
             run: echo after
         """))
     first = start_worker(redis_server.url, "first", "--claim-idle", "2", cwd=tmp_path)
+    wait_for_workers(redis_server.url, "first")
     run = start_run(plan, "--queue", redis_server.url, "--results", "out")
     wait_for(tmp_path / "slow.pid")
 
     first.kill()  # SIGKILL: no hand-back, no goodbye
     os.killpg(int((tmp_path / "slow.pid").read_text()), signal.SIGKILL)  # the machine is gone, its step too
     first.wait()
-    second = start_worker(redis_server.url, "second", "--claim-idle", "2", "--exit-when-idle", "3", cwd=tmp_path)
+    second = start_worker(redis_server.url, "second", "--claim-idle", "2", cwd=tmp_path)
     code, _, err = finish(run)
-    summary = json.loads(finish(second)[1])
+    summary = stop_worker(second)
 
     assert code == 0, err
     steps = steps_of(tmp_path / "out")
@@ -227,16 +262,16 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(redis_server: 
     plan = tmp_path / "plan.yaml"
     plan.write_text("version: 1\nsteps:\n  - id: long\n    run: echo \"$MAESTRO_ATTEMPT\" >> long.runs; sleep 1\n")
     first = start_worker(redis_server.url, "first", cwd=tmp_path)  # --claim-idle stays 60 s: no waiting for it
+    wait_for_workers(redis_server.url, "first")
     run = start_run(plan, "--queue", redis_server.url, "--results", "out")
     wait_for(tmp_path / "long.runs")
 
-    first.send_signal(signal.SIGTERM)
-    first_code, first_out, _ = finish(first)
-    second = start_worker(redis_server.url, "second", "--exit-when-idle", "2", cwd=tmp_path)
+    first_summary = stop_worker(first)
+    second = start_worker(redis_server.url, "second", cwd=tmp_path)
     code, _, err = finish(run)
-    summary = json.loads(finish(second)[1])
+    summary = stop_worker(second)
 
-    assert (first_code, json.loads(first_out)["stopped"], json.loads(first_out)["handed_back"]) == (130, "interrupted", 1)
+    assert (first_summary["stopped"], first_summary["handed_back"]) == ("interrupted", 1)
     assert code == 0, err
     assert (summary["ran"], summary["reclaimed"]) == (1, 0)  # taken as a fresh job, not reclaimed
     assert [(s["outcome"], len(s["attempts"])) for s in results_of(tmp_path / "out")["steps"]] == [("passed", 1)]
@@ -245,13 +280,15 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back_at_once(redis_server: 
 def test_ctrl_c_on_the_coordinator_stops_the_step_on_the_worker(redis_server: Any, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("version: 1\nsteps:\n  - id: long\n    run: echo $$ > long.pid; sleep 60\n")
-    worker = start_worker(redis_server.url, "w1", "--exit-when-idle", "2", cwd=tmp_path)
+    worker = start_worker(redis_server.url, "w1", cwd=tmp_path)
+    wait_for_workers(redis_server.url, "w1")
     run = start_run(plan, "--queue", redis_server.url, "--results", "out")
     wait_for(tmp_path / "long.pid")
 
     run.send_signal(signal.SIGINT)
     code, _, err = finish(run, timeout=60)
-    summary = json.loads(finish(worker, timeout=60)[1])
+    wait_for_result(redis_server.url)  # the worker notices the cancel on its next tick and reports
+    summary = stop_worker(worker)
 
     assert code == 130, err
     [step] = results_of(tmp_path / "out")["steps"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def test_runs_on_and_shareable_secrets_decide_where_a_step_runs(
     plan = tmp_path / "plan.yaml"
     plan.write_text(textwrap.dedent("""\
         version: 1
+        defaults: {timeout: 60}
         secrets: [SHARED_TOKEN, DEPLOY_KEY]
         shareable-secrets: [SHARED_TOKEN]
         steps:
@@ -58,11 +60,21 @@ def test_runs_on_and_shareable_secrets_decide_where_a_step_runs(
             runs-on: local
             run: test "${{ secrets.DEPLOY_KEY }}" = deploy-987654
         """))
-    plain = worker_threads("plain")
-    gpu = worker_threads("gpu-box", tags=("gpu", "linux"))
+    started: dict[str, Worker] = {}
 
+    def start_workers_once_jobs_are_queued() -> None:  # so that an idle worker never leaves too early
+        client = redis.Redis.from_url(redis_url)
+        while not client.exists(JOBS_STREAM):
+            time.sleep(0.05)
+        started["plain"] = worker_threads("plain")
+        started["gpu"] = worker_threads("gpu-box", tags=("gpu", "linux"))
+
+    starter = threading.Thread(target=start_workers_once_jobs_are_queued, daemon=True)
+    starter.start()
     monkeypatch.setenv("MAESTRO_QUEUE", redis_url)  # stands for --queue
     result = run_cli("run-plan", plan, "--results", tmp_path / "out", "--json")
+    starter.join(30)
+    plain, gpu = started["plain"], started["gpu"]
 
     assert result.exit_code == 0, result.stderr
     steps = {s["id"]: s for s in json.loads(result.stdout)["steps"]}
