@@ -58,3 +58,9 @@ def test_copied_legacy_modules_move_under_the_package() -> None:
 def test_untouched_source_comes_back_byte_for_byte() -> None:
     text = b"# -*- coding: latin-1 -*-\nimport os\ns = '\xe9'\n"
     assert rewrite_source(text, RENAMES) == text
+
+
+def test_file_names_that_share_a_top_level_module_name_are_not_renamed() -> None:
+    renames = Renames({"config": "acme_config"})
+    text = 'PATH = os.path.join(HERE, "config.json")\nLOG = "config.log"\nmock.patch("config.loader.json")\n'
+    assert rewrite(text, renames) == 'PATH = os.path.join(HERE, "config.json")\nLOG = "config.log"\nmock.patch("acme_config.loader.json")\n'

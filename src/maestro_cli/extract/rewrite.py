@@ -13,6 +13,13 @@ from collections.abc import Mapping
 import libcst as cst
 
 DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# "config.json" next to a package named config is a file name, not a dotted target: a string of
+# two parts ending in one of these is left alone (a patch target names a module and then an attribute)
+FILE_SUFFIXES = frozenset(
+    {"py", "pyi", "json", "yaml", "yml", "toml", "cfg", "ini", "conf", "txt", "csv", "tsv", "sql", "html",
+     "htm", "xml", "log", "md", "rst", "j2", "jinja", "jinja2", "db", "sqlite", "pem", "crt", "png", "jpg",
+     "gif", "svg", "css", "js", "lock", "zip", "gz", "tar", "whl"}
+)
 
 
 class Renames:
@@ -147,7 +154,7 @@ class _ImportRenamer(cst.CSTTransformer):
 
     def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
         value = updated.evaluated_value
-        if not isinstance(value, str) or not DOTTED.fullmatch(value) or "." not in value:
+        if not isinstance(value, str) or not DOTTED.fullmatch(value) or "." not in value or _is_file_name(value):
             return updated
         new = self.renames.apply(value)
         if new is None:
@@ -155,3 +162,8 @@ class _ImportRenamer(cst.CSTTransformer):
         prefix_end = len(updated.prefix)
         quote = updated.quote
         return updated.with_changes(value=f"{updated.value[:prefix_end]}{quote}{new}{quote}")
+
+
+def _is_file_name(value: str) -> bool:
+    stem, _, suffix = value.rpartition(".")
+    return "." not in stem and suffix.lower() in FILE_SUFFIXES
