@@ -12,9 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,6 @@ class Job:
     run_id: str
     request: AttemptRequest
     tags: tuple[str, ...] = ()
-    created: float = field(default_factory=time.time)
     # shareable secrets the job carries: the worker masks them in its output as the coordinator does
     mask: tuple[str, ...] = ()
 
@@ -82,7 +80,6 @@ class Job:
             "attempt": self.attempt,
             "workdir": str(self.request.workdir),
             "tags": sorted(self.tags),
-            "created": self.created,
             "mask": list(self.mask),
         }
 
@@ -110,7 +107,7 @@ class Job:
             )
             tags = tuple(str(tag) for tag in document.get("tags") or ())
             mask = tuple(str(value) for value in document.get("mask") or ())
-            return cls(str(document["run_id"]), request, tags, float(document.get("created") or 0.0), mask)
+            return cls(str(document["run_id"]), request, tags, mask)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RefusedMessage(f"malformed job: {type(exc).__name__}: {exc}") from None
 
