@@ -47,7 +47,8 @@ _NAME_OR_NUMBER = re.compile(rf"\b(?!(?:{_KEYWORDS})\b)\w+")
 _LAYOUT = str.maketrans("", "", " \t\f\r\\")
 _DEFINITION = re.compile(r"\s*(?:async\s+)?(def|class)\s+(\w+)")
 _HEADERS = ("def", "class", "asyncdef", "@")
-_CLOSERS = (")", "]", "}")
+_HEADER_STARTS = "dca@"
+_CLOSERS = ")]}"
 
 # (kind, qualified name, first line, last line, signature packed as array("q") bytes: 1 KiB, where a
 # tuple of ints takes 5; kind is "module", "class" or "function"
@@ -134,28 +135,31 @@ def find_units(lines: list[str], normalised: list[str]) -> list[tuple[str, str, 
     Lines inside brackets that start at the header's indentation (``) -> None:``) do not end it.
     """
     found: list[tuple[str, str, int, int]] = []
-    open_units: list[list] = []  # [indent, kind, qualified name, first line, last code line]
+    open_units: list[tuple[int, str, str, int]] = []  # (indent, kind, qualified name, first line)
     decorator_start: int | None = None
     last_code = 0
     for number, code in compress(enumerate(normalised, start=1), normalised):  # lines with code only
-        if code.startswith(_CLOSERS):
+        first = code[0]  # one character decides most lines: checked before any method call
+        if first in _CLOSERS:
             last_code = number
             continue
-        raw = lines[number - 1]
-        indent = len(raw) - len(raw.lstrip(" \t"))
-        while open_units and open_units[-1][0] >= indent:
-            closed = open_units.pop()
-            found.append((closed[1], closed[2], closed[3], last_code))
+        header = first in _HEADER_STARTS and code.startswith(_HEADERS)
+        if open_units or header:
+            raw = lines[number - 1]
+            indent = len(raw) - len(raw.lstrip(" \t"))
+            while open_units and open_units[-1][0] >= indent:
+                closed = open_units.pop()
+                found.append((closed[1], closed[2], closed[3], last_code))
         last_code = number
-        if code.startswith(_HEADERS):
-            if code[0] == "@":
+        if header:
+            if first == "@":
                 decorator_start = decorator_start or number
                 continue
             match = _DEFINITION.match(raw)
             if match is not None:
                 kind = "class" if match.group(1) == "class" else "function"
-                qualified = ".".join([*(unit[2] for unit in open_units[-1:]), match.group(2)])
-                open_units.append([indent, kind, qualified, decorator_start or number, number])
+                qualified = f"{open_units[-1][2]}.{match.group(2)}" if open_units else match.group(2)
+                open_units.append((indent, kind, qualified, decorator_start or number))
         decorator_start = None
     while open_units:
         closed = open_units.pop()
