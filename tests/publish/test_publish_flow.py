@@ -178,3 +178,17 @@ def test_twine_users_ci_variables_keep_working(run_cli, pypiserver, built, monke
     again = run_cli("publish", "--skip-existing", *files)
     assert again.exit_code == 1
     assert "403" in again.stderr and "maestro-wins-Pa55" not in again.output
+
+
+def test_a_file_whose_name_disagrees_with_its_metadata_is_refused_before_any_upload(run_cli, proxy: FaultyProxy, built, publish_args, tmp_path):
+    import shutil
+
+    good = built()
+    wheel = next(f for f in good if f.suffix == ".whl")
+    renamed = tmp_path / wheel.name.replace("-1.0.0-", "-1.0.1-")
+    shutil.copy(wheel, renamed)
+    result = run_cli(*publish_args(proxy.url, *good, renamed))
+    assert result.exit_code == 2
+    assert f"error: {renamed}: the file name says" in result.stderr
+    assert "hint: rebuild the distribution instead of renaming it" in result.stderr
+    assert proxy.posts_received == 0  # the good files were not sent either
