@@ -46,9 +46,18 @@ def walk_files(folder: Path, root: Path, warnings: list[str]) -> Iterator[Path]:
     for entry in entries:
         path = Path(entry.path)
         if entry.is_symlink():
-            target = path.resolve()
+            shown = path.relative_to(root).as_posix()
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # a dangling link, or one that loops on itself
+                warnings.append(f"{shown}: link that cannot be resolved (a loop?), not followed")
+                continue
             if target != root and root not in target.parents:
-                warnings.append(f"{path.relative_to(root).as_posix()}: link to {target} outside the repo, not followed")
+                warnings.append(f"{shown}: link to {target} outside the repo, not followed")
+                continue
+            here = path.parent.resolve()
+            if target == here or target in here.parents:  # following it would walk the same files for ever
+                warnings.append(f"{shown}: link back to {target}, a folder it is inside, not followed")
                 continue
         if entry.is_dir():
             if entry.name not in SKIPPED_DIRS and not entry.name.startswith(".") and not entry.name.endswith(".egg-info"):
@@ -96,7 +105,9 @@ def conftests_for(path: Path, root: Path) -> list[tuple[Path, str]]:
             depth = len(folder.relative_to(root).parts)
             if base is not None and depth > base:
                 found.append((candidate, "/".join(("tests", *folder.relative_to(root).parts[base + 1 :], "conftest.py"))))
-            else:  # above the tests folder (the repo's root conftest): it serves every carried test
+            elif folder == root:  # the repo's root conftest: at the package root it serves every carried test
+                found.append((candidate, "conftest.py"))
+            else:  # between the repo root and the tests folder
                 found.append((candidate, "tests/conftest.py"))
         if folder == root:
             return found
