@@ -203,3 +203,17 @@ def test_a_forged_result_is_never_believed(redis_url: str, tmp_path: Path) -> No
         result = executor.execute(request_for(tmp_path, "unit", "true", timeout=1.0))  # no worker: it must time out
     assert result.outcome == "timed-out"
     assert executor.stats.ignored == 2
+
+
+def test_a_job_no_live_worker_can_take_fails_instead_of_waiting_out_its_timeout(redis_url: str, tmp_path: Path) -> None:
+    with executor_for(redis_url, no_worker_limit=1.0) as executor:
+        result = executor.execute(request_for(tmp_path, "unit", "true", timeout=600))
+    assert (result.outcome, result.message) == ("failed", f"no live `maestro worker` on {redis_url} for 1s")
+
+
+def test_a_tagged_job_fails_when_only_workers_without_its_tags_are_alive(redis_url: str, workers: Any, tmp_path: Path) -> None:
+    workers("plain")
+    with executor_for(redis_url, no_worker_limit=1.0, tags_of=lambda spec: ("gpu",)) as executor:
+        result = executor.execute(request_for(tmp_path, "cuda", "touch ran", timeout=600))
+    assert (result.outcome, result.message) == ("failed", f"no live `maestro worker` with the tags gpu on {redis_url} for 1s")
+    assert not (tmp_path / "ran").exists()

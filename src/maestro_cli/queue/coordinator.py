@@ -29,7 +29,7 @@ from ..plan.executor import AttemptExecutor, AttemptRequest
 from . import ERRORS_STREAM, attempt_field, results_stream, run_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
 from .jobs import Job, RefusedMessage, secrets_in, step_result_from_dict, unpack_files, unseal, unverified
-from .streams import close_run, enqueue, open_run
+from .streams import close_run, enqueue, live_worker_tags, open_run
 
 if TYPE_CHECKING:
     import redis
@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 # How long after a step's own timeout the coordinator still waits for the worker's report (which
 # says timed-out itself) before it declares the attempt timed out on its own.
 TIMEOUT_GRACE = 10.0
+# A job that no live worker could take (none at all, or none with its runs-on tags) fails after
+# this long instead of waiting out the step's timeout: long enough for workers started with the
+# run (or scaled up for it) to come, short enough that a forgotten `maestro worker` is not an hour.
+NO_WORKER_LIMIT = 120.0
+# How often the reader looks at which workers are alive (their heartbeat keys).
+_WORKERS_CHECK = 2.0
 # How often a waiting attempt looks at its cancel event and deadline (a result wakes it at once):
 # hundreds of steps may wait at the same time, and half a second is soon enough for a cancel.
 _WAIT_POLL = 0.5
@@ -58,6 +64,8 @@ class _Waiting:
     delivery: tuple[str, str] | None = None  # (worker, job entry) of the run reporting now
     worker: str | None = None
     deadline: float | None = None  # monotonic: the step's timeout from queueing, then from the start
+    tags: tuple[str, ...] = ()  # runs-on: a worker must have all of them
+    unserved_since: float | None = None  # monotonic: since when no live worker could take the job
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def finish(self, result: StepResult) -> bool:
@@ -100,6 +108,7 @@ class QueueExecutor:
         tags_of: Callable[[StepSpec], tuple[str, ...]] = lambda step: (),
         secrets: Mapping[str, str] | None = None,
         shareable: Collection[str] = (),
+        no_worker_limit: float = NO_WORKER_LIMIT,
     ) -> None:
         self.queue = queue
         self.local = local
@@ -109,6 +118,7 @@ class QueueExecutor:
         self.tags_of = tags_of
         self.secrets = dict(secrets or {})
         self.shareable = frozenset(shareable)
+        self.no_worker_limit = no_worker_limit
         self.stats = QueueStats()
         self.lost: RemoteError | None = None  # set once Redis went away; every later attempt fails
         self.client: redis.Redis | None = None
@@ -158,7 +168,7 @@ class QueueExecutor:
         if carried:
             job = replace(job, mask=tuple(self.secrets[name] for name in carried))
             document = job.to_document()
-        waiting = _Waiting(request)
+        waiting = _Waiting(request, tags=job.tags)
         if request.step.timeout:  # a job no worker takes must not wait for ever either
             waiting.deadline = time.monotonic() + request.step.timeout
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,9 +219,13 @@ class QueueExecutor:
     def _follow(self, errors_from: str) -> None:
         assert self.client is not None
         positions = {results_stream(self.run_id): "0-0", ERRORS_STREAM: errors_from}
+        next_check = 0.0
         while not self._stop.is_set() and self.lost is None:
             try:
                 reply = self.client.xread(positions, block=int(BLOCK_SECONDS * 1000))
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + _WORKERS_CHECK
+                    self._fail_unserved(live_worker_tags(self.client))
             except connection_errors() as exc:
                 self._lose(exc)
                 return
@@ -224,6 +238,23 @@ class QueueExecutor:
                 except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a malformed report must not stop the reader
                     self.stats.ignored += 1
                     events.emit("queue.report-refused", outcome="refused", run_id=self.run_id, reason=f"malformed report: {exc}")
+
+    def _fail_unserved(self, workers: list[frozenset[str]]) -> None:
+        """Fail the queued attempts no live worker could take, once that lasted ``no_worker_limit``."""
+        now = time.monotonic()
+        with self._lock:
+            queued = [(key, w) for key, w in self._waiting.items() if w.worker is None and not w.done.is_set()]
+        for key, waiting in queued:
+            if any(worker >= set(waiting.tags) for worker in workers):
+                waiting.unserved_since = None
+            elif waiting.unserved_since is None:
+                waiting.unserved_since = now
+            elif now - waiting.unserved_since >= self.no_worker_limit:
+                wanted = f" with the tags {', '.join(waiting.tags)}" if waiting.tags else ""
+                self._cancel(key, "no worker")
+                waiting.finish(StepResult(
+                    "failed", message=f"no live `maestro worker`{wanted} on {self.queue.display} for {self.no_worker_limit:g}s"
+                ))
 
     def _take(self, stream: str, fields: Mapping[str, str]) -> None:
         if stream == ERRORS_STREAM:

@@ -6,6 +6,7 @@ mine?" and "renew it" (or "acknowledge it") another worker must not be able to t
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from . import (
     jobs_stream,
     results_stream,
     run_key,
+    worker_key,
 )
 from .jobs import Job, seal
 
@@ -114,3 +116,15 @@ def store_result(client: redis.Redis, report: Mapping[str, Any], secret: str | N
 
 def post_error(client: redis.Redis, entry: Mapping[str, Any], secret: str | None) -> None:
     client.xadd(ERRORS_STREAM, seal(entry, secret), maxlen=ERRORS_MAXLEN, approximate=True)
+
+
+def live_worker_tags(client: redis.Redis) -> list[frozenset[str]]:
+    """The tags of every worker whose heartbeat key is alive (a dead worker's expires in seconds)."""
+    keys = list(client.scan_iter(match=worker_key("*"), count=1000))
+    tags: list[frozenset[str]] = []
+    for value in client.mget(keys) if keys else []:
+        try:
+            tags.append(frozenset(json.loads(value).get("tags") or ()))
+        except (TypeError, ValueError, AttributeError):
+            continue  # expired between SCAN and MGET, or not a maestro worker's
+    return tags
