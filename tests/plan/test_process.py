@@ -93,3 +93,25 @@ def test_background_process_runs_until_stopped(tmp_path: Path) -> None:
 def test_a_missing_working_folder_is_named(tmp_path: Path) -> None:
     completed = process.run(["true"], cwd=tmp_path / "nowhere")
     assert completed.error == f"cannot run 'true': no folder {tmp_path / 'nowhere'}"
+
+
+def test_programs_are_found_on_the_path_each_command_gives(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        tool = tmp_path / name / "maestro-test-tool"
+        tool.write_text(f'#!/bin/sh\necho "{name}"\n')
+        tool.chmod(0o755)
+    outputs = []
+    for path in (tmp_path / "a", tmp_path / "b", tmp_path / "a"):
+        log = io.StringIO()
+        assert process.run(["maestro-test-tool"], env={"PATH": str(path)}, log=log).ok
+        outputs.append(log.getvalue())
+    assert outputs == ["a\n", "b\n", "a\n"]
+    log = io.StringIO()
+    assert process.run(["bash", "-c", 'echo "$0"'], log=log).ok and log.getvalue() == "bash\n"  # argv[0] as given
+    later = tmp_path / "later"
+    later.mkdir()
+    assert process.run(["maestro-test-later"], env={"PATH": str(later)}).error is not None
+    (later / "maestro-test-later").write_text("#!/bin/sh\nexit 0\n")
+    (later / "maestro-test-later").chmod(0o755)
+    assert process.run(["maestro-test-later"], env={"PATH": str(later)}).ok  # installed since: found
