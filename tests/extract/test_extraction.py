@@ -172,6 +172,16 @@ def test_output_inside_the_repo_is_refused(legacy_repo: Path, run_cli, monkeypat
     )
 
 
+def test_force_never_replaces_the_legacy_repo_or_a_folder_holding_it(legacy_repo: Path, run_cli) -> None:
+    Path("links").mkdir()
+    os.symlink(legacy_repo.parent, "links/holder")
+    for out, name in [(".", "acme-platform"), ("links", "holder")]:
+        result = run_cli("extract", legacy_repo / "shared" / "resilience", "--name", name, "--out", out, "--force")
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"error: --out {out}: {Path(out, name)} holds the legacy repo {legacy_repo}, which maestro never writes to\n")
+    assert (legacy_repo / "setup.py").is_file()
+
+
 def test_source_outside_the_repo(legacy_repo: Path, run_cli, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()

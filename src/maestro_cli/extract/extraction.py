@@ -132,6 +132,11 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
             f"--out {request.out} is inside the legacy repo {location.root}, which maestro never writes to",
             hint="pass --out with a folder outside the repo",
         )
+    if location.root == target.resolve() or target.resolve() in location.root.parents:
+        raise InputError(
+            f"--out {request.out}: {target} holds the legacy repo {location.root}, which maestro never writes to",
+            hint="pass another --out or --name",
+        )
     if request.out.exists() and not request.out.is_dir():
         raise InputError(f"--out {request.out}: not a folder")
     if target.exists() and not request.force and not request.dry_run:
