@@ -220,3 +220,33 @@ def test_logs_are_streamed_while_the_step_runs(client: redis.Redis, redis_url: s
     thread.join(30)
     assert not client.exists(worker_key("w1"))  # gone with the worker
     assert json.loads(json.dumps(reports(client, kind="result")))[0]["result"]["outcome"] == "cancelled"
+
+
+class CrashingAdapter:
+    """A third-party adapter with a bug of its own."""
+
+    name = "crashing"
+    description = "raises instead of reporting a failed step"
+    options_schema: dict[str, Any] = {"type": "object"}
+
+    def check(self, step: StepSpec) -> list[str]:
+        return []
+
+    def run(self, step: StepSpec, context: Any) -> Any:
+        raise RuntimeError("division by zero in the plugin")
+
+
+def test_an_adapter_that_crashes_is_the_workers_error_and_a_failed_step(client: redis.Redis, redis_url: str, tmp_path: Path) -> None:
+    from maestro_cli.adapters.registry import AdapterInfo, Registry
+
+    registry = Registry(adapters={"crashing": AdapterInfo(CrashingAdapter(), "tests:CrashingAdapter", None)})
+    open_run(client, "run1")
+    enqueue(client, job_for(tmp_path, "plugin", ["x"], adapter="crashing"), SECRET)
+
+    options = WorkerOptions(queue=parse_queue_url(redis_url), name="w1", secret=SECRET, max_jobs=1)
+    Worker(options, registry).serve()
+
+    [result] = reports(client, kind="result")
+    assert result["result"]["outcome"] == "failed"
+    assert "RuntimeError: division by zero in the plugin" in result["result"]["message"]
+    assert [e["message"] for e in errors(client)] == ["adapter 'crashing' crashed on plugin: RuntimeError: division by zero in the plugin"]

@@ -11,9 +11,11 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 from pathlib import Path
 
-from ..adapters.base import StepResult
+from ..adapters.base import Adapter, StepContext, StepResult, StepSpec
+from ..adapters.registry import Registry
 from ..plan.executor import AttemptExecutor
 from .jobs import Job, pack_files
 
@@ -78,3 +80,30 @@ def run_in_scratch(executor: AttemptExecutor, held: HeldJob, *, on_long_log: Cal
         held.last_log = rest
         held.files, left_out = pack_files(request.results_dir)
     return result, left_out
+
+
+class _CrashReporting:
+    """An adapter whose own faults (exceptions, not failing tests) are also reported elsewhere."""
+
+    def __init__(self, adapter: Adapter, report: Callable[[str], None]) -> None:
+        self._adapter = adapter
+        self._report = report
+        self.name = adapter.name
+        self.description = adapter.description
+        self.options_schema: Any = adapter.options_schema
+
+    def check(self, step: StepSpec) -> list[str]:
+        return self._adapter.check(step)
+
+    def run(self, step: StepSpec, context: StepContext) -> StepResult:
+        try:
+            return self._adapter.run(step, context)
+        except Exception as exc:  # the executor turns it into a failed step, as in a local run
+            self._report(f"adapter '{step.adapter}' crashed on {step.id}: {type(exc).__name__}: {exc}")
+            raise
+
+
+def reporting_crashes(registry: Registry, report: Callable[[str], None]) -> Registry:
+    """The same adapters, each reporting its own crashes through ``report`` before the executor sees them."""
+    wrapped = {name: replace(info, adapter=_CrashReporting(info.adapter, report)) for name, info in registry.adapters.items()}
+    return Registry(adapters=wrapped, problems=list(registry.problems))

@@ -32,7 +32,7 @@ from ..errors import RemoteError, UsageError
 from ..plan.executor import LocalExecutor
 from . import GROUP, MAX_WORKER_TAGS, attempt_field, run_key, streams_for_worker, worker_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
-from .held import LOG_CHUNK_BYTES, HeldJob, run_in_scratch
+from .held import LOG_CHUNK_BYTES, HeldJob, reporting_crashes, run_in_scratch
 from .jobs import MAX_FILES_BYTES, Job, RefusedMessage, claimed_identity, unseal
 from .streams import ACK_IF_OWNED, RENEW_IF_OWNED, create_group, hand_back, post_error, post_report, store_result
 
@@ -111,7 +111,9 @@ class Worker:
         options.check()
         self.options = options
         self.registry = registry
-        self.executor = LocalExecutor(registry, settings)  # the same attempt as a local run's
+        self._held_here = threading.local()  # the job this pool thread runs, for crash reports
+        # the same attempt as a local run's, with the adapters' own crashes also on the errors stream
+        self.executor = LocalExecutor(reporting_crashes(registry, self._report_crash), settings)
         self.on_event = on_event
         self.streams = streams_for_worker(options.tags)
         self.summary = WorkerSummary(name=options.name, streams=self.streams)
@@ -335,10 +337,14 @@ class Worker:
             message = f"adapter '{job.step.adapter}' is not installed on worker {self.options.name}"
             self._report_error(held, message)
             return StepResult("failed", message=message)
+        self._held_here.held = held
         result, left_out = run_in_scratch(self.executor, held, on_long_log=lambda text: self._post_log(held, text))
         if left_out:
             self._report_error(held, f"files over {MAX_FILES_BYTES // 2**20} MiB left on worker {self.options.name}: {', '.join(left_out)}")
         return result
+
+    def _report_crash(self, message: str) -> None:
+        self._report_error(self._held_here.held, message)
 
     def _store(self, job: Job, held: HeldJob, result: StepResult) -> None:
         """The result first (with the run's done mark, atomically), the acknowledgement after."""
