@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_dry_run_sends_nothing_and_shows_sizes_and_hashes(run_cli, proxy: Faulty
     assert proxy.forwarded_files == [] and proxy.posts_received == 0
     assert f"dry run: nothing was sent to {proxy.url}" in result.stdout
     for file in files:
-        assert f"would-upload {file.name} ({file.stat().st_size} bytes) sha256:{_sha256(file)}" in result.stdout
+        assert re.search(rf"^would-upload +{re.escape(file.name)} +{file.stat().st_size} bytes  sha256:{_sha256(file)}$", result.stdout, re.M)
 
 
 def test_dependencies_are_uploaded_before_their_dependents(run_cli, proxy: FaultyProxy, built, publish_args, unique_name):

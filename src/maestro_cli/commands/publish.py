@@ -100,12 +100,19 @@ def publish(
     return 1 if result.failed else 0
 
 
+def _prompt(label: str, secret: bool) -> str:
+    return str(typer.prompt(label, hide_input=secret, err=True))
+
+
 @contextmanager
 def _progress_display(
     console: Console,
 ) -> Iterator[tuple[Callable[[Progress], None], Callable[[Path], None], Callable[[str, bool], str]]]:
     """A bar per file (bytes) and one overall, fed from several upload threads; and a prompt that
-    pauses the display while a person types."""
+    pauses the display while a person types. Without a terminal there is nothing to draw."""
+    if not console.is_interactive:
+        yield (lambda _event: None), (lambda _project: None), _prompt
+        return
     with console.progress(bytes_columns=True) as progress:
         overall = progress.add_task("total", total=0)
         tasks: dict[str, TaskID] = {}
@@ -137,7 +144,7 @@ def _progress_display(
         def ask(label: str, secret: bool) -> str:
             progress.stop()
             try:
-                return str(typer.prompt(label, hide_input=secret, err=True))
+                return _prompt(label, secret)
             finally:
                 progress.start()
 
@@ -145,22 +152,17 @@ def _progress_display(
 
 
 def _render(console: Console, result: PublishResult) -> None:
-    from rich.filesize import decimal
-    from rich.table import Table
-
-    if result.dry_run:  # one line a file, whole hashes, nothing folded: made to be compared by eye
-        console.print(f"dry run: nothing was sent to {result.repository}")
-        for entry in result.files:
-            console.print(f"{entry.outcome} {entry.dist.filename} ({entry.dist.size} bytes) sha256:{entry.dist.sha256}")
-    else:
-        table = Table(title=f"published to {result.repository}", title_justify="left")
-        for column in ("file", "size", "sha256", "outcome", "detail"):
-            table.add_column(column, overflow="fold")
-        for entry in result.files:
-            # failures get their own error lines below; a plain "uploaded" needs no detail
-            detail = entry.message if entry.ok and entry.message != str(entry.outcome) else ""
-            table.add_row(entry.dist.filename, decimal(entry.dist.size), entry.dist.sha256[:16], str(entry.outcome), detail)
-        console.print(table)
+    """One aligned line a file (plain text: a rich table costs more than the uploads of small files)."""
+    heading = "dry run: nothing was sent to" if result.dry_run else "published to"
+    lines = [f"{heading} {result.repository}"]
+    width = max((len(entry.dist.filename) for entry in result.files), default=0)
+    for entry in result.files:
+        # a dry run is where hashes are compared by eye: whole there; failures get error lines below
+        digest = entry.dist.sha256 if result.dry_run else entry.dist.sha256[:16]
+        detail = f"  {entry.message}" if entry.ok and entry.message not in ("", str(entry.outcome)) else ""
+        line = f"{entry.outcome!s:<13} {entry.dist.filename:<{width}}  {entry.dist.size:>10} bytes  sha256:{digest}"
+        lines.append(line + detail)
+    console.print("\n".join(lines), markup=False)
     for entry in result.failed:
         console.error(f"{entry.dist.filename}: {entry.message}", entry.hint)
     if result.stopped:
@@ -169,10 +171,7 @@ def _render(console: Console, result: PublishResult) -> None:
         console.error(
             f"the batch was stopped; on the index: {', '.join(done) or 'none'}; not uploaded: {', '.join(missing)}"
         )
-    counts: dict[str, int] = {}
-    for entry in result.files:
-        counts[str(entry.outcome)] = counts.get(str(entry.outcome), 0) + 1
-    summary = ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in result.counts.items())
     if result.failed:
         console.info(f"{summary} ({result.repository})")
     else:

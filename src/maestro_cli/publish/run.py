@@ -34,6 +34,14 @@ class PublishResult:
         return [result for result in self.files if not result.ok]
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many files ended in each outcome, in the order outcomes first appear."""
+        counts: dict[str, int] = {}
+        for entry in self.files:
+            counts[str(entry.outcome)] = counts.get(str(entry.outcome), 0) + 1
+        return counts
+
+    @property
     def stopped(self) -> bool:
         """The circuit breaker ended the batch before every file was tried."""
         return any(result.outcome is Outcome.NOT_ATTEMPTED for result in self.files)
@@ -77,15 +85,12 @@ def publish(
 
 def result_document(result: PublishResult) -> dict[str, Any]:
     """The ``--json`` form of a publish: plain values only, secrets never among them."""
-    counts: dict[str, int] = {}
-    for entry in result.files:
-        counts[str(entry.outcome)] = counts.get(str(entry.outcome), 0) + 1
     return {
         "repository": result.repository,
         "index_url": result.index_url,
         "dry_run": result.dry_run,
         "ok": not result.failed,
-        "counts": counts,
+        "counts": result.counts,
         "built": builds_document(result.builds),
         "files": [
             {

@@ -274,11 +274,11 @@ class Uploader:
 
     def _dry_run(self, dist: Distribution) -> FileResult:
         if not self.options.skip_existing:
-            return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
+            return FileResult(dist, Outcome.WOULD_UPLOAD)
         try:
             listed = resilience.call_with_retries(lambda: self._listed(dist, fresh=False), self.policy)
             if listed is None:
-                return FileResult(dist, Outcome.WOULD_UPLOAD, f"would upload to {self.repository.upload_url}")
+                return FileResult(dist, Outcome.WOULD_UPLOAD)
             result = self._already_listed(dist, listed, 1)
         except (RetryableError, RemoteError) as exc:
             return FileResult(dist, Outcome.FAILED, str(exc), getattr(exc, "hint", None))
