@@ -43,15 +43,12 @@ def build(
     if console.json_mode:
         console.print_json({"projects": builds_document(builds)})
         return 0
-    from rich.filesize import decimal
-    from rich.table import Table
-
-    table = Table(title="built", title_justify="left")
-    for column in ("file", "size", "sha256", "backend"):
-        table.add_column(column)
-    for result in builds:
-        how = f"{result.backend} ({'isolated' if result.isolated else 'in-process'})"
-        for file in result.files:
-            table.add_row(str(file.path), decimal(file.size), file.sha256[:16], how)
-    console.print(table)
+    files = [(build, file) for build in builds for file in build.files]
+    width = max((len(str(file.path)) for _build, file in files), default=0)
+    lines = [
+        f"built {str(file.path):<{width}}  {file.size:>10} bytes  sha256:{file.sha256[:16]}  "
+        f"{build.backend} ({'isolated' if build.isolated else 'in-process'})"
+        for build, file in files
+    ]
+    console.print("\n".join(lines), markup=False)
     return 0
