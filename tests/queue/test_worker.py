@@ -250,3 +250,20 @@ def test_an_adapter_that_crashes_is_the_workers_error_and_a_failed_step(client: 
     assert result["result"]["outcome"] == "failed"
     assert "RuntimeError: division by zero in the plugin" in result["result"]["message"]
     assert [e["message"] for e in errors(client)] == ["adapter 'crashing' crashed on plugin: RuntimeError: division by zero in the plugin"]
+
+
+def test_jobs_read_beyond_the_free_slots_go_back_for_other_workers(client: redis.Redis, redis_url: str, tmp_path: Path) -> None:
+    open_run(client, "run1")
+    for step_id, tags in (("plain", ()), ("on-a", ("a",)), ("on-a-b", ("a", "b"))):
+        enqueue(client, job_for(tmp_path, step_id, f"touch {step_id}", tags=tags), SECRET)
+
+    summary = serve(redis_url, tags=("a", "b"), max_jobs=1)  # one read of three streams brings three jobs
+
+    assert (summary.ran, summary.handed_back) == (1, 2)
+    assert len(list(tmp_path.glob("plain")) + list(tmp_path.glob("on-a*"))) == 1
+    waiting = sum(len(client.xrange(stream)) for stream in (JOBS_STREAM, jobs_stream(["a"]), jobs_stream(["a", "b"])))
+    assert waiting == 5  # three jobs, two of them added again; nothing pending
+    assert sum(client.xpending(s, GROUP)["pending"] for s in (JOBS_STREAM, jobs_stream(["a"]), jobs_stream(["a", "b"]))) == 0
+
+    rest = serve(redis_url, name="w2", tags=("a", "b"))
+    assert rest.ran == 2 and len(list(tmp_path.glob("plain")) + list(tmp_path.glob("on-a*"))) == 3
