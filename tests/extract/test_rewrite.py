@@ -64,3 +64,15 @@ def test_file_names_that_share_a_top_level_module_name_are_not_renamed() -> None
     renames = Renames({"config": "acme_config"})
     text = 'PATH = os.path.join(HERE, "config.json")\nLOG = "config.log"\nmock.patch("config.loader.json")\n'
     assert rewrite(text, renames) == 'PATH = os.path.join(HERE, "config.json")\nLOG = "config.log"\nmock.patch("acme_config.loader.json")\n'
+
+
+def test_relative_imports_that_leave_source_become_absolute_and_those_inside_stay() -> None:
+    text = "from .. import config\nfrom ..config import NAME\nfrom . import clock\nfrom .clock import now\n"
+    # --allow-internal: the legacy modules stay where they are
+    assert rewrite_source(text.encode(), Renames({"shared.res": "acme_res"}), package="shared.res", new_package="acme_res").decode() == (
+        "from shared import config\nfrom shared.config import NAME\nfrom . import clock\nfrom .clock import now\n"
+    )
+    # --with-internal: they move under the package
+    assert rewrite_source(text.encode(), Renames({"shared.res": "acme_res", "shared": "acme_res._legacy.shared"}), package="shared.res", new_package="acme_res").decode() == (
+        "from acme_res._legacy.shared import config\nfrom acme_res._legacy.shared.config import NAME\nfrom . import clock\nfrom .clock import now\n"
+    )

@@ -2,7 +2,8 @@
 
 Handles ``import a.b.c as m``, ``from a.b import c``, ``from a.b.c import X``, dotted uses such as
 ``a.b.c.f()`` after ``import a.b.c``, and dotted string targets such as ``mock.patch("a.b.c.X")`` or
-``monkeypatch.setattr("a.b.c.X", ...)``. Relative imports are left alone.
+``monkeypatch.setattr("a.b.c.X", ...)``. Relative imports that stay inside what moves together are
+left alone; one that climbs out (``from .. import config`` at the top of SOURCE) becomes absolute.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from collections.abc import Mapping
 
 import libcst as cst
+
+from .analysis import resolve_relative
 
 DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # "config.json" next to a package named config is a file name, not a dotted target: a string of
@@ -40,10 +43,14 @@ class Renames:
         return None
 
 
-def rewrite_source(source: bytes, renames: Renames) -> bytes:
-    """The module with its imports renamed; unchanged bytes when nothing applies."""
+def rewrite_source(source: bytes, renames: Renames, *, package: str = "", new_package: str = "") -> bytes:
+    """The module with its imports renamed; unchanged bytes when nothing applies.
+
+    ``package`` and ``new_package`` are the file's package before and after the move: a relative
+    import that would not land on the renamed target from there becomes absolute.
+    """
     module = cst.parse_module(source)
-    rewritten = module.visit(_ImportRenamer(renames, _bound_heads(module, renames)))
+    rewritten = module.visit(_ImportRenamer(renames, _bound_heads(module, renames), package, new_package))
     return rewritten.bytes if rewritten is not module else source
 
 
@@ -80,9 +87,11 @@ def _bound_heads(module: cst.Module, renames: Renames) -> set[str]:
 
 
 class _ImportRenamer(cst.CSTTransformer):
-    def __init__(self, renames: Renames, heads: set[str]) -> None:
+    def __init__(self, renames: Renames, heads: set[str], package: str, new_package: str) -> None:
         self.renames = renames
         self.heads = heads
+        self.package = package
+        self.new_package = new_package
         self.in_import = 0
         self.replacements: dict[int, str] = {}
 
@@ -107,7 +116,12 @@ class _ImportRenamer(cst.CSTTransformer):
         self, original: cst.ImportFrom, updated: cst.ImportFrom
     ) -> cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement]:
         self.in_import -= 1
-        if updated.relative or updated.module is None:
+        if updated.relative:
+            target = self._leaving(updated)
+            if target is None:
+                return updated
+            updated = updated.with_changes(relative=[], module=_expression(target))
+        if updated.module is None:
             return updated
         module = _dotted(updated.module) or ""
         new_module = self.renames.apply(module)
@@ -129,6 +143,17 @@ class _ImportRenamer(cst.CSTTransformer):
             return renamed
         statements: list[cst.BaseSmallStatement] = [renamed.with_changes(names=kept)] if kept else []
         return cst.FlattenSentinel([*statements, *moved])
+
+    def _leaving(self, node: cst.ImportFrom) -> str | None:
+        """The legacy module a relative import names, when the same dots would miss it after the move."""
+        if not self.package:
+            return None
+        name = _dotted(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        old = resolve_relative(name or "", level, self.package)
+        if old is None:  # it climbs above the legacy repo's top package: broken there too
+            return None
+        return None if resolve_relative(name or "", level, self.new_package) == (self.renames.apply(old) or old) else old
 
     # -- uses ----------------------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> bool:

@@ -71,7 +71,7 @@ def write_package(
         data = planned.source.read_bytes()
         digests[planned.destination] = hashlib.sha256(data).hexdigest()
         if planned.is_python and renames:
-            data = _rewritten(data, renames, planned.destination, warnings)
+            data = _rewritten(data, renames, planned, warnings)
         written.append(_write(staging / planned.destination, data))
     for name, text in skeleton.items():
         written.append(_write(staging / name, text.encode("utf-8")))
@@ -83,13 +83,17 @@ def write_package(
     return written
 
 
-def _rewritten(data: bytes, renames: Renames, shown: str, warnings: list[str]) -> bytes:
+def _rewritten(data: bytes, renames: Renames, planned: PlannedFile, warnings: list[str]) -> bytes:
     import libcst
 
+    # the file's package before the move (a module's parent, a package's own name) and after it
+    package = planned.module if planned.source.name == "__init__.py" else planned.module.rpartition(".")[0]
+    folders = Path(planned.destination).parent.parts
+    new_package = ".".join(folders[1:] if folders[:1] == ("src",) else folders)
     try:
-        return rewrite_source(data, renames)
+        return rewrite_source(data, renames, package=package, new_package=new_package)
     except libcst.ParserSyntaxError as exc:
-        warnings.append(f"{shown}: libcst cannot parse it ({exc.message}); copied without rewriting")
+        warnings.append(f"{planned.destination}: libcst cannot parse it ({exc.message}); copied without rewriting")
         return data
 
 
