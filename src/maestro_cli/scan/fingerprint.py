@@ -10,17 +10,17 @@ Each unit (the module, every class, every function) of at least ``min_lines`` li
 16-byte windows of its normalised text and summarised by a one-permutation MinHash signature of
 ``BINS`` values: the share of equal positions in two signatures estimates the Jaccard similarity of
 their shingle sets. The work per shingle runs inside C (``re``, ``array``, ``zip``, ``sort``,
-``bisect`` mapped over the bins), and the result is plain tuples so that ``marshal`` caches it and
-worker processes return it cheaply.
+``bisect`` mapped over the bins), and the result is plain tuples and bytes so that ``marshal`` caches
+it and worker processes return it cheaply.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Sequence
 from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import accumulate, compress, islice, repeat
 from operator import eq
 
