@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -28,9 +29,10 @@ from operator import eq
 FINGERPRINT_VERSION = 3
 BINS = 128
 WORD = 8  # bytes per array('Q') item; a shingle is two consecutive words, 16 normalised bytes
-# hash() of a tuple is a signed 64-bit int; bin i holds the i-th of BINS equal ranges of it
-_BIN_WIDTH = 2**64 // BINS
-_BIN_LOWS = tuple(-(2**63) + index * _BIN_WIDTH for index in range(BINS))
+# hash() of a tuple is a signed int of sys.hash_info.width bits (64 on 64-bit builds); bin i holds
+# the i-th of BINS equal ranges of it
+_BIN_WIDTH = 2**sys.hash_info.width // BINS
+_BIN_LOWS = tuple(-(2 ** (sys.hash_info.width - 1)) + index * _BIN_WIDTH for index in range(BINS))
 # past the last filled bin: the largest 64-bit value, above every hash but one that a hash practically
 # never takes, so that signatures pack into array("q")
 _NO_VALUE = 2**63 - 1

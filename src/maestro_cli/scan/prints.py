@@ -1,4 +1,4 @@
-"""Fingerprints of many files: from ``maestro extract``'s parse cache when known, else made on ``jobs`` cores.
+"""Fingerprints of many files: from the cache ``maestro extract`` keeps its parses in, else made on ``jobs`` cores.
 
 They are stored in the same cache as extract's import scans (``extract.scan.ScanCache``), under keys
 of their own that name the fingerprint version and ``min_lines``, beside the content hash that
