@@ -211,3 +211,17 @@ def test_an_extract_after_a_scan_parses_nothing_again(tmp_path: Path, monkeypatc
     )
     assert not result.blocked
     assert [f.destination for f in result.files if f.role.value == "test"] == ["tests/test_registry.py"]
+
+
+def test_a_file_with_a_null_byte_blocks_its_module_and_the_scan_goes_on(tmp_path: Path) -> None:
+    repo = tmp_path / "legacy"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("")
+    (repo / "broken.py").write_bytes(b"x = 1\x00\n")
+    (repo / "fine.py").write_text("import json\n")
+    report = scan(ScanRequest(paths=(repo,), cache_dir=tmp_path / "cache", jobs=1))
+    verdicts = {c.module: (c.verdict, c.unparsable) for c in report.candidates}
+    assert verdicts["fine"] == (Verdict.READY, ())
+    assert verdicts["broken"][0] is Verdict.BLOCKED
+    assert verdicts["broken"][1][0].startswith("broken.py:1: ")
+    assert report.summary.unparsable_files == 1
