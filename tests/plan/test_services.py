@@ -78,15 +78,21 @@ def test_a_service_that_never_turns_healthy_fails_its_steps_with_its_last_output
           - {{id: uses-db, run: touch ran, services: [db]}}
           - {{id: uses-broken, run: touch ran, services: [broken]}}
           - {{id: unrelated, run: echo fine}}
+          - {{id: uses-db-later, run: touch ran, services: [db], needs: [unrelated], if: always()}}
         """
     )
-    result = run_cli("run-plan", plan, "--results", "out")
+    result = run_cli("run-plan", plan, "--results", "out", "--jobs", "3")
     assert result.exit_code == 1
     steps = read_steps(Path("out"))
     assert steps["uses-db"]["message"] == f"service 'db' was not healthy within 1s (tcp 127.0.0.1:{port})"
     assert steps["uses-broken"]["message"] == "service 'broken' exited with code 3 before it was healthy"
     assert steps["unrelated"]["outcome"] == "passed"
-    assert "last output of service db:\n  db: still booting" in Path("out/logs/uses-db.log").read_text()
+    message = f"maestro: service 'db' was not healthy within 1s (tcp 127.0.0.1:{port})\n"
+    for step_id in ("uses-db", "uses-db-later"):  # each step's log says why once, with the service's output
+        log = Path(f"out/logs/{step_id}.log").read_text()
+        assert log.count(message) == 1 and log.startswith(message + "last output of service db:\n  db: still booting\n")
+        assert steps[step_id]["attempts"][0]["message"] == message[len("maestro: ") : -1]
+    assert steps["uses-db"]["duration"] >= 1.0  # it waited the health check's timeout
     assert "db: still booting" in result.stdout  # the summary shows the failed step's log tail
     assert not Path("ran").exists()
     assert not process.is_running(int(Path("db.pid").read_text()))

@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -262,13 +263,14 @@ class Scheduler:
         except expressions.TemplateError as exc:
             return self._record_failure(run, log_path, str(exc))
         if step.services:
+            waiting_since = now()
             try:
                 with open(log_path, "a", encoding="utf-8") as log:
                     self.services.acquire(step.services, log)
             except ServiceError as exc:
                 if self.stopping.is_set():
                     return StepResult("cancelled", message=f"cancelled while starting services: {exc}")
-                return self._record_failure(run, log_path, str(exc))
+                return self._record_failure(run, log_path, str(exc), started=waiting_since, logged=True)
         cancel = threading.Event()
         with self._lock:
             self._cancels[run.id] = cancel
@@ -312,12 +314,15 @@ class Scheduler:
         run.attempts.append(AttemptRecord(number, result.outcome, result.exit_code, started, result.duration, result.message))
         return result
 
-    def _record_failure(self, run: StepRun, log_path: Path, message: str) -> StepResult:
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"maestro: {message}\n")
-        result = StepResult("failed", message=message)
-        run.attempts.append(AttemptRecord(1, "failed", None, now(), 0.0, message))
-        return result
+    def _record_failure(self, run: StepRun, log_path: Path, message: str, *, started: datetime | None = None, logged: bool = False) -> StepResult:
+        """A step that failed before its adapter ran: one attempt, from ``started`` (default: now)."""
+        if not logged:
+            with open(log_path, "a", encoding="utf-8") as log:
+                log.write(f"maestro: {message}\n")
+        began = started or now()
+        duration = (now() - began).total_seconds()
+        run.attempts.append(AttemptRecord(1, "failed", None, began, duration, message))
+        return StepResult("failed", message=message, duration=duration)
 
     # -- stopping ----------------------------------------------------------------------------------
     def _stop_all_running(self) -> None:

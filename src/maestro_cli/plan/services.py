@@ -57,9 +57,9 @@ class Services:
                     except ServiceError as exc:
                         running.error = str(exc)
                         self._stop(running)
-                        step_log.write(f"maestro: {exc}\nlast output of service {name}:\n{tail(self.log_path(name))}")
-                        step_log.flush()
-                if running.error is not None:
+                if running.error is not None:  # every step that needed it says why, with its output
+                    step_log.write(f"maestro: {running.error}\nlast output of service {name}:\n{tail(self.log_path(name))}")
+                    step_log.flush()
                     raise ServiceError(running.error)
 
     def release(self, step_id: str) -> None:
