@@ -217,3 +217,26 @@ def test_a_tagged_job_fails_when_only_workers_without_its_tags_are_alive(redis_u
         result = executor.execute(request_for(tmp_path, "cuda", "touch ran", timeout=600))
     assert (result.outcome, result.message) == ("failed", f"no live `maestro worker` with the tags gpu on {redis_url} for 1s")
     assert not (tmp_path / "ran").exists()
+
+
+def test_an_attempt_whose_worker_died_with_no_other_left_fails(redis_url: str, tmp_path: Path) -> None:
+    from maestro_cli.queue import GROUP, JOBS_STREAM
+    from maestro_cli.queue.streams import create_group
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    create_group(client, JOBS_STREAM)
+
+    def a_worker_that_starts_the_job_and_dies(executor: QueueExecutor) -> None:
+        for _ in range(200):
+            taken = client.xreadgroup(GROUP, "ghost", {JOBS_STREAM: ">"}, count=1, block=100)
+            if taken:
+                started = {"kind": "started", "run_id": executor.run_id, "step_id": "unit", "attempt": 1, "worker": "ghost", "delivery": taken[0][1][0][0]}
+                client.xadd(results_stream(executor.run_id), seal(started, SECRET))
+                return  # and no heartbeat key: it is gone
+
+    with executor_for(redis_url, no_worker_limit=1.0) as executor:
+        threading.Thread(target=a_worker_that_starts_the_job_and_dies, args=(executor,)).start()
+        result = executor.execute(request_for(tmp_path, "unit", "true", timeout=600))
+    assert (result.outcome, result.message) == (
+        "failed", f"worker ghost stopped mid-step and no live `maestro worker` on {redis_url} for 1s to take the job over"
+    )

@@ -29,7 +29,7 @@ from ..plan.executor import AttemptExecutor, AttemptRequest
 from . import ERRORS_STREAM, attempt_field, results_stream, run_key
 from .connection import BLOCK_SECONDS, QueueURL, connect, connection_errors, lost_queue, talking_to
 from .jobs import Job, RefusedMessage, secrets_in, step_result_from_dict, unpack_files, unseal, unverified
-from .streams import close_run, enqueue, live_worker_tags, open_run
+from .streams import close_run, enqueue, live_workers, open_run
 
 if TYPE_CHECKING:
     import redis
@@ -225,7 +225,7 @@ class QueueExecutor:
                 reply = self.client.xread(positions, block=int(BLOCK_SECONDS * 1000))
                 if time.monotonic() >= next_check:
                     next_check = time.monotonic() + _WORKERS_CHECK
-                    self._fail_unserved(live_worker_tags(self.client))
+                    self._fail_unserved(live_workers(self.client))
             except connection_errors() as exc:
                 self._lose(exc)
                 return
@@ -239,22 +239,26 @@ class QueueExecutor:
                     self.stats.ignored += 1
                     events.emit("queue.report-refused", outcome="refused", run_id=self.run_id, reason=f"malformed report: {exc}")
 
-    def _fail_unserved(self, workers: list[frozenset[str]]) -> None:
-        """Fail the queued attempts no live worker could take, once that lasted ``no_worker_limit``."""
+    def _fail_unserved(self, workers: Mapping[str, frozenset[str]]) -> None:
+        """Fail the attempts no live worker runs or could take, once that lasted ``no_worker_limit``.
+
+        Queued attempts, and started ones whose worker died with no other left to take them over.
+        """
         now = time.monotonic()
         with self._lock:
-            queued = [(key, w) for key, w in self._waiting.items() if w.worker is None and not w.done.is_set()]
-        for key, waiting in queued:
-            if any(worker >= set(waiting.tags) for worker in workers):
+            waiting_now = [(key, w) for key, w in self._waiting.items() if w.worker not in workers and not w.done.is_set()]
+        for key, waiting in waiting_now:
+            if any(tags >= set(waiting.tags) for tags in workers.values()):
                 waiting.unserved_since = None
             elif waiting.unserved_since is None:
                 waiting.unserved_since = now
             elif now - waiting.unserved_since >= self.no_worker_limit:
                 wanted = f" with the tags {', '.join(waiting.tags)}" if waiting.tags else ""
+                message = f"no live `maestro worker`{wanted} on {self.queue.display} for {self.no_worker_limit:g}s"
+                if waiting.worker is not None:
+                    message = f"worker {waiting.worker} stopped mid-step and {message} to take the job over"
                 self._cancel(key, "no worker")
-                waiting.finish(StepResult(
-                    "failed", message=f"no live `maestro worker`{wanted} on {self.queue.display} for {self.no_worker_limit:g}s"
-                ))
+                waiting.finish(StepResult("failed", message=message))
 
     def _take(self, stream: str, fields: Mapping[str, str]) -> None:
         if stream == ERRORS_STREAM:

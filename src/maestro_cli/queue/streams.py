@@ -118,13 +118,13 @@ def post_error(client: redis.Redis, entry: Mapping[str, Any], secret: str | None
     client.xadd(ERRORS_STREAM, seal(entry, secret), maxlen=ERRORS_MAXLEN, approximate=True)
 
 
-def live_worker_tags(client: redis.Redis) -> list[frozenset[str]]:
-    """The tags of every worker whose heartbeat key is alive (a dead worker's expires in seconds)."""
+def live_workers(client: redis.Redis) -> dict[str, frozenset[str]]:
+    """Every worker whose heartbeat key is alive (a dead worker's expires in seconds), with its tags."""
     keys = list(client.scan_iter(match=worker_key("*"), count=1000))
-    tags: list[frozenset[str]] = []
-    for value in client.mget(keys) if keys else []:
+    workers: dict[str, frozenset[str]] = {}
+    for key, value in zip(keys, client.mget(keys) if keys else [], strict=True):
         try:
-            tags.append(frozenset(json.loads(value).get("tags") or ()))
+            workers[key.removeprefix(worker_key(""))] = frozenset(json.loads(value).get("tags") or ())
         except (TypeError, ValueError, AttributeError):
             continue  # expired between SCAN and MGET, or not a maestro worker's
-    return tags
+    return workers
