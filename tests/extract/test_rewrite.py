@@ -76,3 +76,14 @@ def test_relative_imports_that_leave_source_become_absolute_and_those_inside_sta
     assert rewrite_source(text.encode(), Renames({"shared.res": "acme_res", "shared": "acme_res._legacy.shared"}), package="shared.res", new_package="acme_res").decode() == (
         "from acme_res._legacy.shared import config\nfrom acme_res._legacy.shared.config import NAME\nfrom . import clock\nfrom .clock import now\n"
     )
+
+
+def test_a_top_level_package_imported_whole_keeps_its_name_as_an_alias() -> None:
+    # click's own tests: ``import click`` then ``(click, "get_binary_stream", ...)``, a bare use
+    renames = Renames({"click": "x_click"})
+    assert rewrite("import click\n\nmodules = [click]\nclick.echo(1)\n", renames) == (
+        "import x_click as click\n\nmodules = [click]\nclick.echo(1)\n"
+    )
+    assert rewrite("import click\nimport click.core\n\nm = (click, click.core.Command)\n", renames) == (
+        "import x_click as click\nimport x_click.core\n\nm = (click, x_click.core.Command)\n"
+    )

@@ -79,7 +79,8 @@ def _bound_heads(module: cst.Module, renames: Renames) -> set[str]:
         def visit_Import(self, node: cst.Import) -> None:
             for alias in node.names:
                 name = _dotted(alias.name)
-                if alias.asname is None and name and renames.apply(name) is not None:
+                # a whole top-level module keeps its name through an alias (see leave_Import)
+                if alias.asname is None and name and "." in name and renames.apply(name) is not None:
                     heads.add(name.split(".")[0])
 
     module.visit(Finder())
@@ -104,8 +105,16 @@ class _ImportRenamer(cst.CSTTransformer):
         self.in_import -= 1
         names = []
         for alias in updated.names:
-            new = self.renames.apply(_dotted(alias.name) or "")
-            names.append(alias.with_changes(name=_expression(new)) if new else alias)
+            old = _dotted(alias.name) or ""
+            new = self.renames.apply(old)
+            if new is None:
+                names.append(alias)
+            elif alias.asname is None and "." not in old:
+                # ``import click`` -> ``import x_click as click``: every use of the bare name, which
+                # cannot be told from a local of the same name without scope analysis, still works
+                names.append(alias.with_changes(name=_expression(new), asname=cst.AsName(name=cst.Name(old))))
+            else:
+                names.append(alias.with_changes(name=_expression(new)))
         return updated.with_changes(names=names)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
