@@ -86,9 +86,11 @@ def wait_for_workers(url: str, names: list[str]) -> None:
     """Until every worker has sent its first heartbeat (``maestro:workers:<name>``)."""
     import redis
 
-    client = redis.Redis.from_url(url)
+    from maestro_cli.queue.streams import live_workers
+
+    client = redis.Redis.from_url(url, decode_responses=True)
     for _ in range(600):
-        if client.exists(*(f"maestro:workers:{name}" for name in names)) == len(names):
+        if set(names) <= live_workers(client).keys():
             return
         time.sleep(0.1)
     raise SystemExit(f"workers {names} did not start")

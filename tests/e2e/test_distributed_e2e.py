@@ -63,9 +63,11 @@ def wait_for_workers(redis_url: str, *names: str) -> None:
     """Until each worker has sent its first heartbeat: it is reading the queue."""
     import redis
 
-    client = redis.Redis.from_url(redis_url)
+    from maestro_cli.queue.streams import live_workers
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
     for _ in range(1200):
-        if client.exists(*(f"maestro:workers:{name}" for name in names)) == len(names):
+        if set(names) <= live_workers(client).keys():
             return
         time.sleep(0.05)
     raise AssertionError(f"workers {names} never started")
