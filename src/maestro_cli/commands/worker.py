@@ -63,8 +63,11 @@ def worker(
     if not secret:
         console.warning("MAESTRO_QUEUE_SECRET is not set: jobs are not signed, so anyone who can write to this Redis can run commands here")
     console.info(f"worker {options.name} serving {options.queue.display} ({concurrency} at a time)")
-    signal.signal(signal.SIGTERM, _interrupt)
-    summary = serve(options, settings={key: value.value for key, value in settings.values.items()}, on_event=console.info)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        summary = serve(options, settings={key: value.value for key, value in settings.values.items()}, on_event=console.info)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if console.json_mode:
         console.print_json(summary.to_dict())
     else:
