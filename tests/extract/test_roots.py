@@ -36,3 +36,9 @@ def test_a_folder_whose_name_cannot_be_imported_ends_the_namespace_walk(tmp_path
     make(tmp_path, "examples/legacy-estate/requirements.txt", "examples/legacy-estate/estate/__init__.py", "examples/legacy-estate/estate/common/__init__.py", "examples/legacy-estate/estate/common/retry.py")
     location = locate(tmp_path / "examples" / "legacy-estate" / "estate" / "common", repo=tmp_path)
     assert (location.import_root, location.dotted_name) == (tmp_path / "examples" / "legacy-estate", "estate.common")
+
+
+def test_a_package_init_file_stands_for_its_package(tmp_path: Path) -> None:
+    make(tmp_path, "setup.py", "app/__init__.py", "app/core/__init__.py", "app/core/rules.py")
+    location = locate(tmp_path / "app" / "core" / "__init__.py")
+    assert (location.source, location.dotted_name, location.is_package) == (tmp_path / "app" / "core", "app.core", True)

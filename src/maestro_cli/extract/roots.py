@@ -41,6 +41,8 @@ def locate(source: Path, repo: Path | None = None) -> SourceLocation:
     if not source.exists():
         raise InputError(f"SOURCE {source}: no such file or directory")
     resolved = source.resolve()
+    if resolved.name == "__init__.py":  # the package's own file: its siblings are what it imports with ``from .``
+        resolved = resolved.parent
     if resolved.is_file():
         if resolved.suffix != ".py":
             raise InputError(f"SOURCE {source}: not a Python module or package", hint="give a .py file or a package folder")
