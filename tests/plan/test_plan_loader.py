@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from maestro_cli.adapters.registry import load_registry
-from maestro_cli.errors import PlanError
+from maestro_cli.errors import InputError, PlanError
 from maestro_cli.plan.expressions import Deferred
 from maestro_cli.plan.loader import load_plan
 
@@ -314,3 +314,10 @@ def test_one_mistake_one_line_for_matrices_patterns_and_tabs(write_plan: Callabl
     ]
     path.write_text("version: 1\nsteps:\n\t- {id: a, run: echo}\n")
     assert _problems(path) == ["plan.yaml:3:1: invalid YAML: found character that cannot start any token (YAML indents with spaces, not tabs)"]
+
+
+def test_a_plan_that_is_not_utf8_is_one_line(project: Path) -> None:
+    (project / "plan.yaml").write_bytes(b"version: 1\nname: caf\xe9\n")
+    with pytest.raises(InputError) as raised:
+        load_plan(Path("plan.yaml"), load_registry())
+    assert str(raised.value) == "plan.yaml: cannot read the plan: not UTF-8 text (byte 0xe9 at offset 20)"

@@ -223,6 +223,16 @@ def test_existing_results_are_not_overwritten_without_force(write_plan: Callable
     assert run_cli("run-plan", plan, "--results", "out", "--force").exit_code == 0
 
 
+def test_a_results_folder_that_cannot_be_made_is_one_line(write_plan: Callable[..., Path], run_cli) -> None:
+    plan = write_plan("version: 1\nsteps:\n  - {id: a, run: touch ran}\n")
+    Path("taken").write_text("a file")
+    result = run_cli("run-plan", plan, "--results", "taken")
+    assert (result.exit_code, result.stderr) == (2, "error: --results taken: not a folder\n")
+    result = run_cli("run-plan", plan, "--results", "taken/out")
+    assert (result.exit_code, result.stderr) == (2, "error: --results taken/out: cannot make the folder: Not a directory\n")
+    assert not Path("ran").exists()
+
+
 def test_force_replaces_the_previous_runs_logs_and_keeps_other_files(write_plan: Callable[..., Path], run_cli) -> None:
     plan = write_plan("version: 1\nsteps:\n  - {id: a, run: echo first}\n  - {id: gone, run: echo}\n")
     assert run_cli("run-plan", plan, "--results", "out").exit_code == 0

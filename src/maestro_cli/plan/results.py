@@ -14,7 +14,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from .. import redaction
-from ..errors import OutputExistsError
+from ..errors import OutputExistsError, UsageError
 from ..fsutil import atomic_write_text
 from .records import RunReport, StepRun
 
@@ -36,10 +36,10 @@ def new_results_dir(base: Path, explicit: Path | None, *, force: bool) -> tuple[
             if not force:
                 raise OutputExistsError.for_path(explicit)
             _remove_previous_run(explicit)
-        explicit.mkdir(parents=True, exist_ok=True)
+        _make_folder(explicit, f"--results {explicit}")
         return explicit, explicit.resolve().name
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base.mkdir(parents=True, exist_ok=True)
+    _make_folder(base, f"results folder {base}")
     for suffix in ("", *(f"-{n}" for n in range(2, 1000))):
         folder = base / f"{stamp}{suffix}"
         try:
@@ -48,6 +48,15 @@ def new_results_dir(base: Path, explicit: Path | None, *, force: bool) -> tuple[
             continue
         return folder, folder.name
     raise OutputExistsError.for_path(base / stamp)
+
+
+def _make_folder(folder: Path, named: str) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{named}: not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{named}: cannot make the folder: {exc.strerror or exc}") from None
 
 
 def _remove_previous_run(folder: Path) -> None:

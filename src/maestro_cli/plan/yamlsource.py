@@ -64,6 +64,9 @@ def load(path: Path, shown_as: str | None = None) -> Source:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the plan: {exc.strerror or exc}", location=Location(file)) from None
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        raise InputError(f"cannot read the plan: {reason}", location=Location(file)) from None
     # libyaml's parser when PyYAML has it: the same nodes and marks, several times faster
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
