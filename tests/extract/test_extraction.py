@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import stat
 from pathlib import Path
 
@@ -249,3 +250,15 @@ def test_keep_history_needs_a_git_repo(tmp_path: Path, run_cli, monkeypatch: pyt
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: --keep-history: {repo} is not a git repository\n")
     assert not Path("extracted/plain-pkg").exists() and not list(Path("extracted").glob(".*"))
+
+
+def test_the_help_example_works_from_a_checkout(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.commands.extract import extract
+
+    checkout = Path(__file__).resolve().parents[2]
+    example = next(line for line in (extract.__doc__ or "").splitlines() if "Example: maestro extract" in line)
+    args = shlex.split(example.split("Example: maestro ", 1)[1])
+    monkeypatch.chdir(checkout)
+    result = run_cli(*args, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "dry run: nothing written" in result.stdout

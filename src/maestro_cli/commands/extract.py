@@ -43,7 +43,7 @@ def extract(
 
     Exit 1 when SOURCE imports other legacy modules (each crossing is listed) or when --verify fails.
 
-    Example: maestro extract legacy/shared/resilience --name acme-resilience --verify
+    Example: maestro extract examples/legacy-estate/estate/common/resilience --repo examples/legacy-estate --name acme-resilience --verify
     """
     from ..extract.extraction import ExtractRequest, InternalPolicy
     from ..extract.extraction import extract as run_extract
