@@ -91,7 +91,7 @@ def test_schema_problems_name_the_key(write_plan: Callable[..., Path]) -> None:
     )
     assert _problems(path, require_secrets=False) == [
         "plan.yaml:1:10: version: must be 1, not 2",
-        "plan.yaml:2:11: secrets[0]: 'lower-case' use letters, digits and '_', not starting with a digit",
+        "plan.yaml:2:11: secrets[0]: 'lower-case' is not a valid name: use letters, digits and '_', not starting with a digit",
         "plan.yaml:4:39: services.db.health.tcp: 'localhost' must be host:port",
         "plan.yaml:5:31: services.web.health: needs exactly one of http, tcp or cmd",
         "plan.yaml:6:8: steps: must not be empty",
@@ -321,3 +321,20 @@ def test_a_plan_that_is_not_utf8_is_one_line(project: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_plan(Path("plan.yaml"), load_registry())
     assert str(raised.value) == "plan.yaml: cannot read the plan: not UTF-8 text (byte 0xe9 at offset 20)"
+
+
+def test_values_of_the_wrong_type_are_reported_once_not_crashed_on(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        secrets: [lower-case]
+        steps:
+          - {id: a, run: echo, if: 5}
+          - {id: b, adapter: http, with: 5}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:2:11: secrets[0]: 'lower-case' is not a valid name: use letters, digits and '_', not starting with a digit",
+        "plan.yaml:4:28: steps[0].if: must be a string or true or false, not int 5",
+        "plan.yaml:5:34: steps[1].with: must be a mapping, not int 5",
+    ]

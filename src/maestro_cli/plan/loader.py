@@ -138,7 +138,7 @@ def _secrets(data: dict[str, Any], environ: Mapping[str, str], required: bool, p
             continue
         value = environ.get(name)
         if value is None:
-            if required:
+            if required and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):  # a bad name is the schema's to report
                 problems.add(("secrets", index), f"environment variable {name} is not set")
             value = ""
         redaction.register(value)
@@ -207,7 +207,9 @@ class _StepBuilder:
             self.problems.add((*path, "id"), f"duplicate step id '{step_id}', first at {first}{hint}")
         else:
             self.first_seen[step_id] = (location, index)
-        condition = expressions.condition_expression(raw.get("if", "success()"))
+        condition_text = raw.get("if", "success()")
+        # anything but a string or a boolean is the schema's to report; the step is not run anyway
+        condition = expressions.condition_expression(condition_text if isinstance(condition_text, str | bool) else "success()")
         if condition not in expressions.STATUS_CONDITIONS:
             try:
                 expressions.compile_condition(condition)
@@ -361,6 +363,8 @@ def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Proble
             problems.add(at, f"unknown adapter '{step.adapter}'{did_you_mean(step.adapter, registry.adapters)}")
             continue
         adapter = info.adapter
+        if not isinstance(builder.source.data["steps"][index].get("with", {}), dict):
+            continue  # `with:` that is no mapping is reported by the plan's schema, once
         for found in schema.problems(step.options, adapter.options_schema, verdicts=verdicts):
             if not _is_deferred_at(step.options, found.path):
                 at = (*path, "with", *found.key) if found.key is not None else None

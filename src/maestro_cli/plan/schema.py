@@ -121,7 +121,8 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
     elif kind in _BOUNDS:
         yield SchemaProblem(path, f"must be {_BOUNDS[kind]} {value}, not {json.dumps(instance)}")
     elif kind == "pattern":
-        yield SchemaProblem(path, f"'{instance}' {_rule(error)}")
+        rule = _rule(error)
+        yield SchemaProblem(path, f"'{instance}' is not a valid name: {rule}" if rule.startswith("use ") else f"'{instance}' {rule}")
     else:
         yield SchemaProblem(path, error.message)
 
