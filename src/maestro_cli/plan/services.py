@@ -7,7 +7,6 @@ and is shared by the steps that list it: a counter of steps still to come decide
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -119,6 +118,8 @@ def is_healthy(check: HealthCheck) -> bool:
         except httpx.HTTPError:
             return False
     if check.kind == "tcp":
+        import socket  # here: most plans have no tcp check, and its import costs a no-op step's time
+
         host, _, port = check.target.rpartition(":")
         try:
             with socket.create_connection((host, int(port)), timeout=wait):
