@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -355,6 +356,7 @@ def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Proble
     The adapter's checks are left out for a step the plan's schema already found wrong: 'rn: echo'
     or 'run: []' would also be "the shell adapter needs `run:`", a second line for one mistake.
     """
+    by_options: dict[tuple[str, str], list[schema.SchemaProblem]] = {}  # 500 shell steps: one check
     for step, index in builder.steps:
         path: YamlPath = ("steps", index)
         info = registry.adapters.get(step.adapter)
@@ -365,7 +367,10 @@ def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Proble
         adapter = info.adapter
         if not isinstance(builder.source.data["steps"][index].get("with", {}), dict):
             continue  # `with:` that is no mapping is reported by the plan's schema, once
-        for found in schema.problems(step.options, adapter.options_schema, verdicts=verdicts):
+        key = (step.adapter, json.dumps(step.options, sort_keys=True, default=str))
+        if key not in by_options:
+            by_options[key] = schema.problems(step.options, adapter.options_schema, verdicts=verdicts)
+        for found in by_options[key]:
             if not _is_deferred_at(step.options, found.path):
                 at = (*path, "with", *found.key) if found.key is not None else None
                 problems.add((*path, "with", *found.path), found.message, key=at is not None, at=at)
