@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..context import get_state
+from ..resilience import DEFAULT_RETRIES
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -38,7 +39,9 @@ def publish(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go where; send nothing that writes.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel uploads (default 4).")] = None,
-    retries: Annotated[int, typer.Option("--retries", min=0, help="Retries after a timeout, 408, 429 or 5xx.")] = 3,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, help="Retries after a timeout, 408, 429 or 5xx.")
+    ] = DEFAULT_RETRIES,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.1, help="Seconds to wait for the server to read or answer.")
     ] = None,
