@@ -32,9 +32,10 @@ test: bytecode system-packages
 demo: bytecode
 	$(BIN)/python examples/demo.py
 
+# every bench/*.py, side by side with the tool a user would otherwise pick; BENCH="report plan" runs only those
 bench: bytecode
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser,redis,bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) dist extracted .maestro .pytest_cache
