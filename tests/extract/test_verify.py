@@ -28,3 +28,22 @@ def test_a_package_that_does_not_build_fails_at_build(tmp_path: Path) -> None:
     verification = verify_package(tmp_path, "missing", run_tests=False)
     assert (verification.passed, verification.stage) == (False, "build")
     assert verification.summary.startswith("the wheel did not build:")
+
+
+@pytest.mark.slow
+def test_carried_tests_run_the_way_pytest_runs_them_by_default(tmp_path: Path) -> None:
+    # legacy suites import helpers lying beside them as top-level modules (pyyaml's test_appliance,
+    # jinja2's res package): pytest's default import mode puts their folder on sys.path
+    from maestro_cli.extract.writer import render_skeleton
+
+    from .test_writer import CONTEXT
+
+    for name, text in render_skeleton({**CONTEXT, "test_dependencies": ["pytest"]}, None).items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "src" / "acme_tax").mkdir(parents=True)
+    (tmp_path / "src" / "acme_tax" / "__init__.py").write_text("RATE = 2\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "rates.py").write_text("EXPECTED = 2\n")
+    (tmp_path / "tests" / "test_tax.py").write_text("from rates import EXPECTED\n\nimport acme_tax\n\n\ndef test_rate():\n    assert acme_tax.RATE == EXPECTED\n")
+    verification = verify_package(tmp_path, "acme_tax", run_tests=True)
+    assert (verification.passed, verification.stage) == (True, "tests"), verification.output
