@@ -338,3 +338,23 @@ def test_values_of_the_wrong_type_are_reported_once_not_crashed_on(write_plan: C
         "plan.yaml:4:28: steps[0].if: must be a string or true or false, not int 5",
         "plan.yaml:5:34: steps[1].with: must be a mapping, not int 5",
     ]
+
+
+def test_a_template_that_fails_to_evaluate_is_a_located_line(write_plan: Callable[..., Path], run_cli, read_steps) -> None:
+    path = write_plan(
+        """
+        version: 1
+        steps:
+          - {id: a, run: "echo ${{ 1 / 0 }}"}
+          - {id: b, run: "echo ${{ range(10000000) | list | length }}", if: "[1] + 'x'"}
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:3:18: steps[0].run: cannot evaluate the template: ZeroDivisionError: division by zero",
+        "plan.yaml:4:18: steps[1].run: cannot evaluate the template: OverflowError: Range too big."
+        " The sandbox blocks ranges larger than MAX_RANGE (100000).",
+        "plan.yaml:4:69: steps[1].if: cannot evaluate the condition: TypeError: can only concatenate list (not \"str\") to list",
+    ]
+    path.write_text("version: 1\nsteps:\n  - {id: a, run: 'echo 0 > n; echo n=0 >> $MAESTRO_OUTPUT'}\n  - {id: b, run: 'echo ${{ 1 / (steps.a.outputs.n | int) }}', needs: [a]}\n")
+    assert run_cli("run-plan", path, "--results", "out").exit_code == 1  # at run time: the step fails
+    assert read_steps(Path("out"))["b"]["message"] == "cannot evaluate the template: ZeroDivisionError: division by zero"

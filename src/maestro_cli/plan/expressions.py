@@ -106,6 +106,8 @@ def render(text: str, context: Mapping[str, Any]) -> str:
         raise TemplateError(f"undefined in template: {_undefined(exc, context)}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"not allowed in a template: {exc}") from None
+    except Exception as exc:  # the expression's own fault (1 / 0, [1] + 'x', a huge range): the plan's, not maestro's
+        raise TemplateError(f"cannot evaluate the template: {_failure(exc)}") from None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -118,6 +120,10 @@ def _undefined(error: jinja2.UndefinedError, context: Mapping[str, Any]) -> str:
     message = error.message or "undefined"
     name = message[1:-len("' is undefined")] if message.startswith("'") and message.endswith("' is undefined") else None
     return message + did_you_mean(name, context) if name else message
+
+
+def _failure(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def render_deferred(value: Any, context: Mapping[str, Any]) -> Any:
@@ -170,6 +176,8 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
         raise TemplateError(f"undefined in condition: {_undefined(exc, context)}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"not allowed in a condition: {exc}") from None
+    except Exception as exc:  # as in render()
+        raise TemplateError(f"cannot evaluate the condition: {_failure(exc)}") from None
 
 
 def condition_references(expression: str) -> set[str]:
