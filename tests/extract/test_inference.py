@@ -113,3 +113,13 @@ def test_a_standard_library_import_beside_the_guarded_one_is_no_alternative(tmp_
         "try:\n    import ujson\nexcept ImportError:\n    ujson = None\nelse:\n    import os\n",
     )
     assert (needs.dependencies, needs.optional_dependencies) == ([], {"pyyaml": ["PyYAML"], "ujson": ["ujson"]})
+
+
+def test_a_fallback_that_only_warns_is_no_alternative(tmp_path: Path) -> None:
+    # rich/live.py: ipywidgets is optional, and `import warnings` in the except branch replaces nothing
+    code = (
+        "try:\n    from lxml import etree\nexcept ImportError:\n    import warnings\n    warnings.warn('install lxml')\n"
+        "try:\n    import ujson\nexcept ImportError:\n    from json import loads as ujson\n"
+    )
+    needs = infer(tmp_path, code)
+    assert (needs.dependencies, needs.optional_dependencies) == ([], {"lxml": ["lxml"]})

@@ -24,6 +24,9 @@ from .distributions import DistributionResolver, ResolvedBy
 # the oldest Python that current build backends and pip still support: the floor when the code
 # itself uses nothing newer
 PYTHON_FLOOR = (3, 8)
+# ``except ImportError: import warnings`` (then warn, log or exit) replaces nothing: these modules,
+# imported whole in a fallback branch, are not an alternative to the guarded import
+NOT_ALTERNATIVES = frozenset({"warnings", "logging", "sys", "traceback"})
 TEST_RUNNER = "pytest"
 PLUGIN_PREFIX = "pytest-"
 
@@ -147,7 +150,10 @@ def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, N
         for group in guards.values():
             # an alternative sits on the other side of the guard: ``import json`` beside ``import yaml``
             # in the same ``try:`` body replaces nothing
-            standard_sides = {r.fallback for r in group if r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL)}
+            standard_sides = {
+                r.fallback for r in group
+                if r.kind in (ImportKind.STDLIB, ImportKind.INTERNAL) and (r.names or r.module not in NOT_ALTERNATIVES)
+            }
             for record in group:
                 if record.kind is not ImportKind.THIRD_PARTY:
                     continue
