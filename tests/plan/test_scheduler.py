@@ -63,6 +63,32 @@ def test_continue_on_error_lets_the_run_pass_and_dependents_run(write_plan: Call
     assert steps["next"]["outcome"] == "passed"
 
 
+def test_continue_on_error_may_come_from_the_matrix(write_plan: Callable[..., Path], run_cli, read_steps) -> None:
+    plan = write_plan(
+        """
+        version: 1
+        steps:
+          - id: py-${{ matrix.py }}
+            run: test ${{ matrix.py }} != 3.14
+            continue-on-error: ${{ matrix.experimental }}
+            matrix:
+              py: ["3.12"]
+              experimental: [false]
+              include: [{py: "3.14", experimental: true}]
+        """
+    )
+    result = run_cli("run-plan", plan, "--results", "out")
+    assert result.exit_code == 0
+    steps = read_steps(Path("out"))
+    assert [(steps[i]["outcome"], steps[i]["required"]) for i in ("py-3.12", "py-3.14")] == [("passed", True), ("failed", False)]
+    plan.write_text(plan.read_text().replace("experimental: true", "experimental: maybe").replace("${{ matrix.experimental }}", "'${{ matrix.experimental }}'"))
+    result = run_cli("run-plan", plan, "--check")
+    assert (result.exit_code, result.stderr) == (2, "error: plan.yaml:5:24: steps[0].continue-on-error: must be true or false, not 'maybe'\n")
+    plan.write_text("version: 1\nsteps:\n  - {id: a, run: echo, continue-on-error: yes please}\n")
+    result = run_cli("run-plan", plan, "--check")
+    assert result.stderr == "error: plan.yaml:3:43: steps[0].continue-on-error: 'yes please' must be true, false or a ${{ }} expression\n"
+
+
 def test_retries_record_every_attempt(write_plan: Callable[..., Path], run_cli, read_steps) -> None:
     plan = write_plan(
         """

@@ -231,7 +231,7 @@ class _StepBuilder:
             condition=condition,
             timeout=float(timeout) if isinstance(timeout, int | float) else DEFAULT_TIMEOUT,
             retries=int(raw.get("retries", self.defaults.get("retries", 0)) or 0),
-            continue_on_error=bool(raw.get("continue-on-error", False)),
+            continue_on_error=self._flag("continue-on-error", raw, context, path),
             services=tuple(str(s) for s in _list(raw.get("services"))),
             outputs=tuple(str(o) for o in _list(raw.get("outputs"))),
             tags=tuple(str(t) for t in _list(raw.get("tags"))),
@@ -239,6 +239,23 @@ class _StepBuilder:
             matrix=combination,
         )
         self.steps.append((step, index))
+
+    def _flag(self, name: str, raw: dict[str, Any], context: dict[str, Any], path: YamlPath) -> bool:
+        """A true/false key that may be an expression, as GitHub allows: ``${{ matrix.experimental }}``."""
+        written = raw.get(name, False)
+        value = _render(written, context, (*path, name), self.problems)
+        flag = _rendered_flag(value)
+        # a wrong type is the schema's to report, a template that failed stays as written (reported)
+        if flag is None and expressions.is_template(written) and not expressions.is_template(value):
+            self.problems.add((*path, name), f"must be true or false, not '{value}'")
+        return bool(flag)
+
+
+def _rendered_flag(value: Any) -> bool | None:
+    """true/false as a template renders them (jinja writes True, YAML-minded users write true)."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(str(value).strip().lower())
 
 
 def _duplicate_hint(raw_id: str, varying: set[str]) -> str:

@@ -133,6 +133,8 @@ def _rule(error: ValidationError) -> str:
         return "use letters, digits and '_', not starting with a digit"
     if pattern == "^[A-Za-z0-9][A-Za-z0-9_.-]*$":
         return "use letters, digits, '_', '.' and '-', starting with a letter or digit"
+    if pattern == r"^\s*\$\{\{.*\}\}\s*$":
+        return "must be true, false or a ${{ }} expression"
     if pattern == "^https?://":
         return "must start with http:// or https://"
     if pattern == "^[^:]+:[0-9]+$":
