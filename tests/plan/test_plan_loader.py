@@ -358,3 +358,28 @@ def test_a_template_that_fails_to_evaluate_is_a_located_line(write_plan: Callabl
     path.write_text("version: 1\nsteps:\n  - {id: a, run: 'echo 0 > n; echo n=0 >> $MAESTRO_OUTPUT'}\n  - {id: b, run: 'echo ${{ 1 / (steps.a.outputs.n | int) }}', needs: [a]}\n")
     assert run_cli("run-plan", path, "--results", "out").exit_code == 1  # at run time: the step fails
     assert read_steps(Path("out"))["b"]["message"] == "cannot evaluate the template: ZeroDivisionError: division by zero"
+
+
+def test_keys_of_github_actions_and_taskfile_get_maestros_name(write_plan: Callable[..., Path]) -> None:
+    path = write_plan(
+        """
+        version: 1
+        jobs: {}
+        steps:
+          - id: a
+            run: echo
+            timeout-minutes: 5
+            working-directory: sub
+            strategy: {matrix: {py: [1]}}
+            depends_on: [b]
+            neds: [b]
+        """
+    )
+    assert _problems(path) == [
+        "plan.yaml:2:1: unknown key 'jobs' (maestro's is 'steps')",
+        "plan.yaml:6:5: steps[0]: unknown key 'timeout-minutes' (maestro's is 'timeout', in seconds)",
+        "plan.yaml:7:5: steps[0]: unknown key 'working-directory' (maestro's is 'cwd')",
+        "plan.yaml:8:5: steps[0]: unknown key 'strategy' (maestro's is 'matrix', directly on the step)",
+        "plan.yaml:9:5: steps[0]: unknown key 'depends_on' (maestro's is 'needs')",
+        "plan.yaml:10:5: steps[0]: unknown key 'neds' (did you mean 'needs'?)",
+    ]

@@ -95,7 +95,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         patterns = list(error.schema.get("patternProperties", {}))
         for key in instance:
             if key not in allowed and not any(re.search(pattern, str(key)) for pattern in patterns):
-                yield SchemaProblem(path, f"unknown key '{key}'{did_you_mean(str(key), allowed)}", (*path, key))
+                yield SchemaProblem(path, f"unknown key '{key}'{_suggestion(str(key), allowed)}", (*path, key))
     elif kind == "required":
         for key in value:
             if key not in instance:
@@ -125,6 +125,41 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
         yield SchemaProblem(path, f"'{instance}' is not a valid name: {rule}" if rule.startswith("use ") else f"'{instance}' {rule}")
     else:
         yield SchemaProblem(path, error.message)
+
+
+# What other tools call a key maestro has, for people coming from them: difflib cannot see that
+# 'depends_on' means 'needs'. (GitHub Actions, Taskfile, docker compose, GitLab CI.)
+_FOREIGN_KEYS = {
+    "jobs": "steps",
+    "tasks": "steps",
+    "working-directory": "cwd",
+    "working_dir": "cwd",
+    "dir": "cwd",
+    "strategy": "matrix",
+    "uses": "adapter",
+    "depends_on": "needs",
+    "depends-on": "needs",
+    "deps": "needs",
+    "dependencies": "needs",
+    "cmd": "run",
+    "cmds": "run",
+    "command": "run",
+    "script": "run",
+    "environment": "env",
+    "when": "if",
+    "allow_failure": "continue-on-error",
+    "ignore_error": "continue-on-error",
+    "retry": "retries",
+    "timeout-minutes": "timeout",
+}
+_FOREIGN_NOTES = {"timeout-minutes": ", in seconds", "strategy": ", directly on the step", "uses": " with its options in `with:`"}
+
+
+def _suggestion(key: str, allowed: Mapping[str, Any]) -> str:
+    ours = _FOREIGN_KEYS.get(key)
+    if ours is not None and ours in allowed:
+        return f" (maestro's is '{ours}'{_FOREIGN_NOTES.get(key, '')})"
+    return did_you_mean(key, allowed)
 
 
 def _rule(error: ValidationError) -> str:
