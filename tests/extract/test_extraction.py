@@ -262,3 +262,19 @@ def test_the_help_example_works_from_a_checkout(run_cli, monkeypatch: pytest.Mon
     result = run_cli(*args, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "dry run: nothing written" in result.stdout
+
+
+def test_tests_inside_source_need_their_imports_for_testing_only(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "legacy" / "calc"
+    (package / "tests").mkdir(parents=True)
+    (tmp_path / "legacy" / "setup.py").write_text("")
+    (package / "__init__.py").write_text("import yaml\n")
+    (package / "tests" / "__init__.py").write_text("")
+    (package / "tests" / "test_calc.py").write_text("import pytest\nimport hypothesis\n")
+    (package / "conftest.py").write_text("import pytest\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("extract", package, "--name", "acme-calc", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [d.split("<")[0].split(">")[0] for d in document["dependencies"]] == ["PyYAML"]
+    assert "pytest" in document["test_dependencies"]

@@ -21,7 +21,16 @@ from .crossings import Crossing, find_crossings
 from .declared import read_declarations
 from .distributions import DistributionResolver
 from .inference import Requirements, infer_requirements
-from .layout import PlannedFile, Role, docstring_summary, internal_destination, package_destination, walk_files
+from .layout import (
+    TEST_DIRS,
+    PlannedFile,
+    Role,
+    docstring_summary,
+    internal_destination,
+    is_test_file,
+    package_destination,
+    walk_files,
+)
 from .names import check_import_name, check_version, normalise_dist_name
 from .rewrite import Renames
 from .roots import SourceLocation, head_commit, locate, module_file, module_name, top_level_modules
@@ -178,7 +187,13 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
             legacy_dist = [declared.project_name]
         else:
             warnings.append("--allow-internal: the repo declares no distribution name, so the legacy imports need it on the path")
-    requirements = infer_requirements([*code, *internal_code], tests.modules, declared, DistributionResolver(cache_dir=request.cache_dir), extra_hard=legacy_dist)
+    # tests that live inside SOURCE travel with the package, but what they import is for testing only
+    inner = {m.file for m in code if location.is_package and _is_test_module(Path(m.file).relative_to(location.relative_source))}
+    inner_tests = [m for m in code if m.file in inner]
+    runtime = [m for m in code if m.file not in inner]
+    requirements = infer_requirements(
+        [*runtime, *internal_code], [*tests.modules, *inner_tests], declared, DistributionResolver(cache_dir=request.cache_dir), extra_hard=legacy_dist
+    )
     license_file = next((location.root / n for n in LICENSE_NAMES if (location.root / n).is_file()), None)
     if license_file is not None:
         files.append(PlannedFile(license_file, license_file.name, Role.LICENSE))
@@ -221,6 +236,10 @@ def _source_files(location: SourceLocation, package_dir: str, warnings: list[str
         )
         for path in paths
     ]
+
+
+def _is_test_module(path: Path) -> bool:
+    return is_test_file(path) or path.name == "conftest.py" or any(part in TEST_DIRS for part in path.parts[:-1])
 
 
 def _readable(modules: list[ModuleImports], skip: bool, warnings: list[str]) -> list[ModuleImports]:
