@@ -132,6 +132,8 @@ def test_python_2_is_an_error_at_its_line_unless_skipped(legacy_repo: Path, run_
         (["acme-platform/shared/resilience", "--name", "-bad-"], "error: --name '-bad-' is not a valid distribution name\n"),
         (["acme-platform/shared/resilience", "--name", "ok", "--import-name", "class"], "error: --import-name 'class' is not a valid Python import name\n"),
         (["acme-platform/shared/resilience", "--name", "ok", "--version", "one"], "error: --version 'one' is not a PEP 440 version\n"),
+        (["acme-platform/shared/resilience", "--name", "logging"], "error: --name 'logging' gives the import name logging, which would shadow the standard library's\n"),
+        (["acme-platform/shared/resilience", "--name", "ok", "--import-name", "json.tools"], "error: --import-name 'json.tools' gives the import name json.tools, which would shadow the standard library's\n"),
         (["acme-platform/shared/resilience", "--name", "ok", "--with-internal", "--allow-internal"], "error: --with-internal and --allow-internal contradict each other\n"),
     ],
 )

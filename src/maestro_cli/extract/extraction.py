@@ -31,7 +31,7 @@ from .layout import (
     package_destination,
     walk_files,
 )
-from .names import check_import_name, check_version, normalise_dist_name
+from .names import check_import_name, check_version, new_import_name, normalise_dist_name
 from .rewrite import Renames
 from .roots import SourceLocation, head_commit, locate, module_file, module_name, top_level_modules
 from .testfiles import CarriedTests, find_tests
@@ -131,9 +131,7 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
     if request.template_dir is not None and not request.template_dir.is_dir():
         raise InputError(f"--template {request.template_dir}: not a directory")
     location = locate(request.source, request.repo)
-    import_name = check_import_name(
-        location.dotted_name if not request.rewrite else request.import_name or dist_name.replace("-", "_").replace(".", "_")
-    )
+    import_name = new_import_name(dist_name, request.import_name) if request.rewrite else check_import_name(location.dotted_name)
     target = request.out / dist_name
     resolved_out = request.out.resolve()
     if resolved_out == location.root or location.root in resolved_out.parents:

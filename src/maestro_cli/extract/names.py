@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -29,6 +30,23 @@ def check_import_name(name: str, option: str = "--import-name") -> str:
     bad = [p for p in parts if not p.isidentifier() or keyword.iskeyword(p)]
     if bad:
         raise InputError(f"{option} '{name}' is not a valid Python import name", hint="e.g. acme_resilience")
+    return name
+
+
+def new_import_name(dist_name: str, import_name: str | None) -> str:
+    """The new package's import name (``--import-name``, else DIST with ``-`` as ``_``), checked.
+
+    Installed, a package named like a standard-library module would hide it from every program in
+    that environment.
+    """
+    option = "--import-name" if import_name else "--name"
+    name = check_import_name(import_name or dist_name.replace("-", "_").replace(".", "_"), option)
+    if name.split(".")[0] in sys.stdlib_module_names:
+        shown = import_name or dist_name
+        raise InputError(
+            f"{option} '{shown}' gives the import name {name}, which would shadow the standard library's",
+            hint="pass --import-name with another name, e.g. acme_" + name.replace(".", "_"),
+        )
     return name
 
 
