@@ -51,7 +51,7 @@ def test_a_repo_declared_hard_requirement_stays_hard_with_its_pin(tmp_path: Path
 
 
 def test_former_stdlib_platform_only_and_type_checking_imports_are_not_dependencies(tmp_path: Path) -> None:
-    code = "import imp, asynchat, dummy_threading, winreg, msvcrt, urllib2\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import numpy\n"
+    code = "import imp, asynchat, dummy_threading, winreg, msvcrt, urllib2, __main__\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import numpy\n"
     needs = infer(tmp_path, code)
     assert (needs.dependencies, needs.optional_dependencies) == ([], {})
 

@@ -34,7 +34,9 @@ FORMER_STDLIB = frozenset(
 NEWER_STDLIB = frozenset({"tomllib", "zoneinfo", "graphlib", "annotationlib", "compression", "_interpreters"})
 # platform-only standard modules are in sys.stdlib_module_names already; listed for the reader
 PLATFORM_ONLY = frozenset({"winreg", "_winreg", "msvcrt", "winsound", "_winapi", "posix", "nt", "pwd", "grp", "termios"})
-STDLIB = frozenset(sys.stdlib_module_names) | FORMER_STDLIB | PLATFORM_ONLY | NEWER_STDLIB
+# the running program itself (Django's shell imports it): in no list, and never a distribution
+RUNTIME_ONLY = frozenset({"__main__"})
+STDLIB = frozenset(sys.stdlib_module_names) | FORMER_STDLIB | PLATFORM_ONLY | NEWER_STDLIB | RUNTIME_ONLY
 
 
 class ImportKind(StrEnum):
