@@ -87,3 +87,10 @@ def test_a_top_level_package_imported_whole_keeps_its_name_as_an_alias() -> None
     assert rewrite("import click\nimport click.core\n\nm = (click, click.core.Command)\n", renames) == (
         "import x_click as click\nimport x_click.core\n\nm = (click, x_click.core.Command)\n"
     )
+
+
+def test_relative_imports_of_files_that_move_with_them_stay_relative() -> None:
+    # a carried test from services/billing/tests/ lands in tests/, its helper beside it
+    text = "from . import helpers\nfrom .helpers import make\n"
+    renames = Renames({"services.billing.tax": "acme_tax"})
+    assert rewrite_source(text.encode(), renames, package="services.billing.tests", new_package="tests").decode() == text
