@@ -45,6 +45,18 @@ def test_a_failed_need_skips_its_dependents_unless_their_condition_says_otherwis
     assert f"3 passed, 1 failed, 2 skipped; results in {Path('out').resolve()}" in result.stdout
 
 
+def test_a_false_condition_says_so(write_plan: Callable[..., Path], run_cli, read_steps) -> None:
+    plan = write_plan("version: 1\nvars: {suite: smoke}\nsteps:\n  - {id: never, run: echo, if: false}\n  - {id: full, run: echo, if: vars.suite == 'full'}\n")
+    assert run_cli("run-plan", plan, "--results", "out").exit_code == 0
+    steps = read_steps(Path("out"))
+    assert (steps["never"]["message"], steps["full"]["message"]) == ("skipped: if: false", "skipped: if: vars.suite == 'full' was false")
+    plan.write_text(plan.read_text().replace("never", "off"))
+    result = run_cli("run-plan", plan, "--check")
+    assert result.stderr == (
+        "error: plan.yaml:4:10: steps[0].id: must be a string, not false (YAML reads a bare yes, no, on or off as true or false: quote it)\n"
+    )
+
+
 def test_continue_on_error_lets_the_run_pass_and_dependents_run(write_plan: Callable[..., Path], run_cli) -> None:
     plan = write_plan(
         """

@@ -199,7 +199,8 @@ class Scheduler:
         failed = [a for a in self._needs_in_order(run) if not self.runs[a].ok_for_dependents]
         if failed:
             return StepResult("skipped", message=f"skipped: {failed[0]} {self.runs[failed[0]].outcome}")
-        return StepResult("skipped", message=f"skipped: if {run.step.condition} is false")
+        condition = run.step.condition
+        return StepResult("skipped", message=f"skipped: if: {condition}" + ("" if condition == "false" else " was false"))
 
     def _needs_in_order(self, run: StepRun) -> list[str]:
         return [step.id for step in self.plan.steps if step.id in self.ancestors[run.id]]

@@ -102,7 +102,9 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
                 yield SchemaProblem(path, f"missing required key '{key}'")
     elif kind == "type":
         wanted = value if isinstance(value, list) else [value]
-        yield SchemaProblem(path, f"must be {_or(_TYPE_WORDS[t] for t in wanted)}, not {_describe(instance)}")
+        # `id: off`, `os: [no]`: YAML 1.1 reads yes/no/on/off as booleans
+        quote = " (YAML reads a bare yes, no, on or off as true or false: quote it)" if isinstance(instance, bool) and "string" in wanted else ""
+        yield SchemaProblem(path, f"must be {_or(_TYPE_WORDS[t] for t in wanted)}, not {_describe(instance)}{quote}")
     elif kind in ("enum", "const"):
         choices = value if kind == "enum" else [value]
         hint = did_you_mean(str(instance), [str(c) for c in choices]) if isinstance(instance, str) else ""
