@@ -383,3 +383,8 @@ def test_keys_of_github_actions_and_taskfile_get_maestros_name(write_plan: Calla
         "plan.yaml:9:5: steps[0]: unknown key 'depends_on' (maestro's is 'needs')",
         "plan.yaml:10:5: steps[0]: unknown key 'neds' (did you mean 'needs'?)",
     ]
+
+
+def test_a_matrix_number_that_yaml_would_change_must_be_quoted(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: t-${{ matrix.py }}\n    run: echo\n    matrix: {py: [3.9, 3.10, '3.11'], n: [1.5]}\n")
+    assert _problems(path) == ["plan.yaml:5:24: steps[0].matrix.py[1]: 3.10 reads as the number 3.1: quote it ('3.10')"]

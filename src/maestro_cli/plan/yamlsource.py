@@ -113,4 +113,9 @@ def _construct(loader: Any, node: Any, path: YamlPath, source: Source) -> Any:
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, (*path, index), source) for index, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, float) and "matrix" in path[:3] and str(value) != node.value.strip():
+        # GitHub Actions' old trap: python [3.9, 3.10] runs 3.1; a matrix value is a name, not a number
+        where = Location(source.file, node.start_mark.line + 1, node.start_mark.column + 1)
+        source.problems.append(f"{where}: {dotted(path)}: {node.value} reads as the number {value}: quote it ('{node.value}')")
+    return value
