@@ -123,3 +123,19 @@ def test_a_fallback_that_only_warns_is_no_alternative(tmp_path: Path) -> None:
     )
     needs = infer(tmp_path, code)
     assert (needs.dependencies, needs.optional_dependencies) == ([], {"lxml": ["lxml"]})
+
+
+def test_the_imports_of_a_module_imported_only_under_a_guard_are_extras(tmp_path: Path) -> None:
+    # httpx: __init__ guards `from ._main import main`, and _main imports click, rich and pygments
+    files = {
+        "__init__.py": "try:\n    from ._main import main\nexcept ImportError:\n    main = None\nfrom . import models\n",
+        "_main.py": "import lxml\nimport numpy\nfrom . import models\n",
+        "models.py": "import numpy\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    context = ImportContext("pkg", frozenset())
+    modules = analyse_modules({tmp_path / n: "pkg" if n == "__init__.py" else f"pkg.{n[:-3]}" for n in files}, context, root=tmp_path)
+    resolver = DistributionResolver(environment=ENVIRONMENT, table={}, ambiguous={})
+    needs = infer_requirements(modules, [], Declared(), resolver)
+    assert (needs.dependencies, needs.optional_dependencies) == (["numpy"], {"lxml": ["lxml"]})

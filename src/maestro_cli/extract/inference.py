@@ -136,9 +136,24 @@ def _needs(
     return needs
 
 
+def _guarded_only(modules: list[ModuleImports]) -> set[str]:
+    """The modules of SOURCE that the others import only under ``try/except ImportError``: whatever
+    they import is optional too (httpx guards ``from ._main import main``, and _main needs click)."""
+    guarded: set[str] = set()
+    plain: set[str] = set()
+    for module in modules:
+        for record in module.imports:
+            if record.kind is ImportKind.INTERNAL and not record.type_checking:
+                targets = {record.module, *(f"{record.module}.{name}" for name in record.names)}
+                (guarded if record.optional else plain).update(targets)
+    return (guarded - plain) & {m.module for m in modules}
+
+
 def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, Necessity]]:
     """Each run-time third-party import with how much it is needed."""
+    guarded_only = _guarded_only(modules)
     for module in modules:
+        unguarded = Necessity.OPTIONAL if module.module in guarded_only else Necessity.HARD
         guards: dict[int, list[ImportRecord]] = defaultdict(list)
         for record in module.imports:
             if record.type_checking:
@@ -146,7 +161,7 @@ def _third_party(modules: list[ModuleImports]) -> Iterable[tuple[ImportRecord, N
             if record.guard_line is not None:
                 guards[record.guard_line].append(record)
             elif record.kind is ImportKind.THIRD_PARTY:
-                yield record, Necessity.HARD
+                yield record, unguarded
         for group in guards.values():
             # an alternative sits on the other side of the guard: ``import json`` beside ``import yaml``
             # in the same ``try:`` body replaces nothing
