@@ -280,3 +280,13 @@ def test_tests_inside_source_need_their_imports_for_testing_only(tmp_path: Path,
     document = json.loads(result.stdout)
     assert [d.split("<")[0].split(">")[0] for d in document["dependencies"]] == ["PyYAML"]
     assert "pytest" in document["test_dependencies"]
+
+
+def test_a_pytest_plugin_shows_no_test_dependencies_as_none(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "legacy" / "fixtures").mkdir(parents=True)
+    (tmp_path / "legacy" / "setup.py").write_text("")
+    (tmp_path / "legacy" / "fixtures" / "__init__.py").write_text("import pytest\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("extract", "legacy/fixtures", "--name", "acme-fixtures", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "  dependencies: pytest\n  test dependencies: none\n" in result.stdout

@@ -99,7 +99,7 @@ def _render(console: Console, result: ExtractResult) -> None:
     say(f"  dependencies: {', '.join(needs.dependencies) or 'none'}")
     for extra, requirements in needs.optional_dependencies.items():
         say(f"  extra [{extra}]: {', '.join(requirements)}")
-    say(f"  test dependencies: {', '.join(needs.test_dependencies)}")
+    say(f"  test dependencies: {', '.join(needs.test_dependencies) or 'none'}")
     if result.internal_modules:
         say(f"  legacy modules copied in: {', '.join(result.internal_modules)}")
     if result.out is None:
