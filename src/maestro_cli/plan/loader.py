@@ -1,16 +1,14 @@
 """plan.yaml -> a validated :class:`~maestro_cli.plan.model.Plan`, or every problem in it at once.
 
 The order of work: YAML with positions, the JSON Schema, then what a schema cannot say: templates,
-matrix expansion, duplicate ids, unknown needs/services/adapters, cycles, adapter options. Each
-problem becomes one ``file:line:col: path: message`` line, sorted by position, in one PlanError.
+matrix expansion and duplicate ids here, then unknown needs/services/adapters, cycles and adapter
+options in :mod:`~maestro_cli.plan.checks`. Each problem becomes one ``file:line:col: path: message``
+line, sorted by position, in one PlanError.
 """
 
 from __future__ import annotations
 
-import collections
-import fnmatch
 import itertools
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -18,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import redaction
-from ..adapters.base import StepSpec
 from ..adapters.registry import Registry
-from ..errors import Location, PlanError, did_you_mean
-from . import expressions, graph, schema
+from ..errors import Location, PlanError
+from . import checks, expressions, schema
 from .expressions import Deferred, TemplateError
 from .model import DEFAULT_ADAPTER, DEFAULT_TIMEOUT, HealthCheck, Plan, Service, Step
 from .yamlsource import Source, YamlPath, dotted, load
@@ -29,7 +26,7 @@ from .yamlsource import Source, YamlPath, dotted, load
 _ID_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-class _Problems:
+class Problems:
     """Problems with their positions, reported sorted by line and column, each once."""
 
     def __init__(self, source: Source) -> None:
@@ -64,7 +61,7 @@ def load_plan(
     verdicts = cache_dir / "plan-schema-verdicts" if cache_dir is not None else None
     env_in = dict(os.environ if environ is None else environ)
     source = load(path, shown_as=str(path))
-    problems = _Problems(source)
+    problems = Problems(source)
     data = source.data
     if not isinstance(data, dict):
         raise PlanError([f"{source.location(())}: a plan is a mapping with `version:` and `steps:`"])
@@ -80,7 +77,7 @@ def load_plan(
     plan_env = _strings(_render(data.get("env"), base, ("env",), problems))
     context = {**base, "env": {**env_in, **plan_env}}
     workdir = path.resolve().parent
-    builder = _StepBuilder(source, problems, context, workdir, _mapping(data.get("defaults")), plan_env)
+    builder = StepBuilder(source, problems, context, workdir, _mapping(data.get("defaults")), plan_env)
     for index, raw in enumerate(data.get("steps") or []):
         if isinstance(raw, dict):
             builder.expand(index, raw)
@@ -95,9 +92,9 @@ def load_plan(
         services=_services(data, context, workdir, plan_env, problems),
         steps=[step for step, _ in builder.steps],
     )
-    _expand_need_patterns(plan, builder, problems)
-    _check_graph(plan, builder, problems)
-    _check_adapters(builder, registry, problems, verdicts, misshapen)
+    checks.expand_need_patterns(plan, builder, problems)
+    checks.check_graph(plan, builder, problems)
+    checks.check_adapters(builder, registry, problems, verdicts, misshapen)
     problems.raise_if_any(list(source.problems))
     return plan
 
@@ -115,7 +112,7 @@ def _strings(values: Any) -> dict[str, str]:
     return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in _mapping(values).items()}
 
 
-def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: _Problems, *, defer: bool = False) -> Any:
+def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: Problems, *, defer: bool = False) -> Any:
     """Render templates now, or (``defer``) keep those reading ``steps.*`` for run time."""
     if isinstance(value, str) and expressions.is_template(value):
         try:
@@ -132,7 +129,7 @@ def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: _P
     return value
 
 
-def _secrets(data: dict[str, Any], environ: Mapping[str, str], required: bool, problems: _Problems) -> dict[str, str]:
+def _secrets(data: dict[str, Any], environ: Mapping[str, str], required: bool, problems: Problems) -> dict[str, str]:
     secrets: dict[str, str] = {}
     for index, name in enumerate(_list(data.get("secrets"))):
         if not isinstance(name, str):
@@ -147,7 +144,7 @@ def _secrets(data: dict[str, Any], environ: Mapping[str, str], required: bool, p
     return secrets
 
 
-def _services(data: dict[str, Any], context: dict[str, Any], workdir: Path, plan_env: dict[str, str], problems: _Problems) -> dict[str, Service]:
+def _services(data: dict[str, Any], context: dict[str, Any], workdir: Path, plan_env: dict[str, str], problems: Problems) -> dict[str, Service]:
     services: dict[str, Service] = {}
     for name, raw in _mapping(data.get("services")).items():
         if not isinstance(raw, dict) or "run" not in raw:
@@ -170,10 +167,10 @@ def _services(data: dict[str, Any], context: dict[str, Any], workdir: Path, plan
     return services
 
 
-class _StepBuilder:
+class StepBuilder:
     """Expands each step's matrix and renders what can be rendered before the run."""
 
-    def __init__(self, source: Source, problems: _Problems, context: dict[str, Any], workdir: Path, defaults: dict[str, Any], plan_env: dict[str, str]) -> None:
+    def __init__(self, source: Source, problems: Problems, context: dict[str, Any], workdir: Path, defaults: dict[str, Any], plan_env: dict[str, str]) -> None:
         self.source = source
         self.problems = problems
         self.context = context
@@ -276,134 +273,3 @@ def matrix_combinations(matrix: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(entry, dict) and entry not in combinations:
             combinations.append(dict(entry))
     return combinations
-
-
-def _expand_need_patterns(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None:
-    """``needs: [smoke-*]`` stands for every step whose id matches, such as a matrix's steps."""
-    ids = [step.id for step in plan.steps]
-    for step, index in builder.steps:
-        expanded: list[str] = []
-        for position, need in enumerate(step.needs):
-            if not any(char in need for char in "*?["):
-                expanded.append(need)
-                continue
-            matches = [other for other in ids if other != step.id and fnmatch.fnmatchcase(other, need)]
-            if not matches:
-                at = ("steps", index, "needs", position) if isinstance(builder.source.data["steps"][index].get("needs"), list) else None
-                if fnmatch.fnmatchcase(step.id, need):
-                    problems.add(("steps", index, "needs"), f"'{need}' matches only this step itself", at=at)
-                else:
-                    problems.add(("steps", index, "needs"), f"no step matches '{need}'{did_you_mean(need, ids)}", at=at)
-            expanded += matches
-        step.needs = tuple(dict.fromkeys(expanded))
-
-
-def _check_graph(plan: Plan, builder: _StepBuilder, problems: _Problems) -> None:
-    """Unknown needs and services, steps.* read without needing the step, and cycles."""
-    ids = [step.id for step in plan.steps]
-    known = set(ids)
-    for step, index in builder.steps:
-        path: YamlPath = ("steps", index)
-        for position, need in enumerate(step.needs):
-            if need not in known:
-                at = (*path, "needs", position) if isinstance(builder.source.data["steps"][index].get("needs"), list) else None
-                problems.add((*path, "needs"), f"unknown step '{need}'{did_you_mean(need, ids)}", at=at)
-        for position, name in enumerate(step.services):
-            if name not in plan.services:
-                problems.add((*path, "services"), f"unknown service '{name}'{did_you_mean(name, plan.services)}", at=(*path, "services", position))
-    by_id = {step.id: step for step in plan.steps}
-    cycles = graph.find_cycles({step.id: [n for n in step.needs if n in known] for step in plan.steps})
-    for cycle in cycles:
-        first = next(index for step, index in builder.steps if step.id == cycle[0])
-        problems.add(("steps", first, "needs"), f"dependency cycle: {' -> '.join(cycle)}")
-    if cycles:
-        return
-    ancestors = graph.ancestors({step.id: [n for n in step.needs if n in known] for step in plan.steps})
-    for step, index in builder.steps:
-        for field_name, text in _templates_of(step):
-            try:
-                refs = expressions.condition_references(text) if field_name == "if" else expressions.step_references(text)
-            except TemplateError:  # does not parse: reported where the step was built
-                continue
-            for ref in sorted(refs):
-                if ref not in by_id:
-                    problems.add(("steps", index, field_name), f"reads steps.{ref}, an unknown step{did_you_mean(ref, ids)}")
-                elif ref not in ancestors[step.id]:
-                    problems.add(("steps", index, field_name), f"reads steps.{ref} but does not need it: add '{ref}' to needs")
-        _try_condition(step, index, builder, ids, problems)
-
-
-def _try_condition(step: Step, index: int, builder: _StepBuilder, ids: list[str], problems: _Problems) -> None:
-    """Evaluate an ``if:`` once now, with every step passed, so that a typo fails before the run."""
-    try:
-        if step.condition in expressions.STATUS_CONDITIONS or not expressions.condition_references(step.condition) <= set(ids):
-            return  # nothing to try, or an unknown step already reported
-    except TemplateError:  # does not parse: reported where the step was built
-        return
-    probe_steps = {step_id: {"outcome": "passed", "outputs": collections.defaultdict(str)} for step_id in ids}
-    functions = {name[:-2]: (lambda: True) for name in expressions.STATUS_CONDITIONS}
-    try:
-        expressions.evaluate(step.condition, {**builder.context, "matrix": step.matrix, "steps": probe_steps, **functions})
-    except TemplateError as exc:
-        problems.add(("steps", index, "if"), str(exc))
-
-
-def _templates_of(step: Step) -> list[tuple[str, str]]:
-    """Every deferred template of a step, and the condition, with the key they were written under."""
-    found: list[tuple[str, str]] = [("if", step.condition)]
-
-    def walk(name: str, value: Any) -> None:
-        if isinstance(value, Deferred):
-            found.append((name, str(value)))
-        elif isinstance(value, list):
-            for item in value:
-                walk(name, item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(name, item)
-
-    for name, value in (("run", step.run), ("with", step.options), ("env", step.env), ("cwd", step.cwd)):
-        walk(name, value)
-    return found
-
-
-def _check_adapters(builder: _StepBuilder, registry: Registry, problems: _Problems, verdicts: Path | None, misshapen: set[int]) -> None:
-    """Each step's `with:` against its adapter's schema, then the adapter's own checks.
-
-    The adapter's checks are left out for a step the plan's schema already found wrong: 'rn: echo'
-    or 'run: []' would also be "the shell adapter needs `run:`", a second line for one mistake.
-    """
-    by_options: dict[tuple[str, str], list[schema.SchemaProblem]] = {}  # 500 shell steps: one check
-    for step, index in builder.steps:
-        path: YamlPath = ("steps", index)
-        info = registry.adapters.get(step.adapter)
-        if info is None:
-            at = (*path, "adapter") if "adapter" in builder.source.data["steps"][index] else ("defaults", "adapter")
-            problems.add(at, f"unknown adapter '{step.adapter}'{did_you_mean(step.adapter, registry.adapters)}")
-            continue
-        adapter = info.adapter
-        if not isinstance(builder.source.data["steps"][index].get("with", {}), dict):
-            continue  # `with:` that is no mapping is reported by the plan's schema, once
-        key = (step.adapter, json.dumps(step.options, sort_keys=True, default=str))
-        if key not in by_options:
-            by_options[key] = schema.problems(step.options, adapter.options_schema, verdicts=verdicts)
-        for found in by_options[key]:
-            if not _is_deferred_at(step.options, found.path):
-                at = (*path, "with", *found.key) if found.key is not None else None
-                problems.add((*path, "with", *found.path), found.message, key=at is not None, at=at)
-        if index in misshapen:
-            continue
-        spec = StepSpec(id=step.id, adapter=step.adapter, options=step.options, run=step.run, env=step.env, timeout=step.timeout)
-        for message in adapter.check(spec):
-            problems.add(path, message, at=(*path, "id"))
-
-
-def _is_deferred_at(options: Any, path: YamlPath) -> bool:
-    """A value that is still a template cannot be checked against the adapter's schema yet."""
-    value = options
-    for part in path:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return isinstance(value, Deferred)
