@@ -230,3 +230,31 @@ def test_an_unchanged_plan_run_in_a_pipe_imports_only_what_it_needs(tmp_path: Pa
     lines = finished.stdout.splitlines()
     assert lines[:2] == ["plan: passed", "step  outcome  attempts  time  message"]
     assert lines[2].startswith("one   passed   1         ") and lines[3].startswith("two   passed   1         ")
+
+
+def test_secrets_are_masked_in_the_terminal_summary(tmp_path: Path) -> None:
+    import pty
+
+    (tmp_path / "plan.yaml").write_text(
+        "version: 1\nsecrets: [MAESTRO_E2E_TOKEN]\nsteps:\n  - {id: a, run: 'echo v=1 >> $MAESTRO_OUTPUT'}\n"
+        "  - {id: b, run: 'echo ${{ steps.a.outputs[secrets.MAESTRO_E2E_TOKEN] }}', needs: [a]}\n"
+    )
+    leader, follower = pty.openpty()  # a terminal: the summary is rich's table
+    with os.fdopen(leader, "rb", buffering=0) as terminal:
+        finished = subprocess.run(
+            [str(MAESTRO), "run-plan", "plan.yaml", "--results", "out"],
+            cwd=tmp_path, env=_env(MAESTRO_E2E_TOKEN="hush-4f9c2a"), stdout=follower, stderr=subprocess.PIPE, timeout=120,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = terminal.read(65536)
+            except OSError:  # the follower closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    assert finished.returncode == 1
+    assert b"undefined in template: no '****'" in shown and b"\xe2\x94\x82" in shown  # a table row, masked
+    assert b"hush-4f9c2a" not in shown + finished.stderr

@@ -150,11 +150,12 @@ def _show_table(console: Console, title: str, header: list[str], rows: list[list
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, title_justify="left")
+        table = Table(title=redaction.scrub(title), title_justify="left")
         for column in header:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*(Text(cell) for cell in row))  # Text: a message with [brackets] is not markup
+            # Text: a message with [brackets] is not markup; scrubbed: console.print scrubs strings only
+            table.add_row(*(Text(redaction.scrub(cell)) for cell in row))
         console.print(table)
         return
     widths = [max(len(row[n]) for row in [header, *rows]) for n in range(len(header))]
