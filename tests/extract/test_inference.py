@@ -139,3 +139,13 @@ def test_the_imports_of_a_module_imported_only_under_a_guard_are_extras(tmp_path
     resolver = DistributionResolver(environment=ENVIRONMENT, table={}, ambiguous={})
     needs = infer_requirements(modules, [], Declared(), resolver)
     assert (needs.dependencies, needs.optional_dependencies) == (["numpy"], {"lxml": ["lxml"]})
+
+
+def test_a_bare_except_or_except_exception_guards_an_import_too(tmp_path: Path) -> None:
+    code = (
+        "try:\n    import simplejson as json\nexcept:\n    import json\n"
+        "try:\n    import yaml\nexcept Exception:\n    yaml = None\n"
+        "try:\n    import ujson\n    ujson.loads('1')\nexcept Exception:\n    pass\n"  # catches the call's errors
+    )
+    needs = infer(tmp_path, code)
+    assert (needs.dependencies, needs.optional_dependencies) == (["ujson"], {"pyyaml": ["PyYAML"]})

@@ -19,12 +19,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 # bump when the shape or meaning of a scan changes: old cache rows are then simply never matched
-SCAN_VERSION = 3
+SCAN_VERSION = 4
 # below this much uncached source, starting a worker costs more than it saves
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 
 ROLE_NONE, ROLE_PREFERRED, ROLE_FALLBACK, ROLE_ELSE = 0, 1, 2, 3
 GUARD_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+# ``except:`` and ``except Exception:`` guard an import too, but only a ``try:`` holding nothing but
+# imports (Python 2 era ``try: import json / except: import simplejson as json``): around other code
+# they catch that code's errors
+BROAD_ERRORS = frozenset({None, "Exception", "BaseException"})
 DYNAMIC_CALL = re.compile(rb"(import_module|__import__)\s*\(")
 
 # (module, names, level, line, guard_line, role, type_checking)
@@ -107,7 +111,8 @@ class _Walker:
     def _try(self, node: ast.Try, guard: int, role: int, type_checking: bool) -> None:
         if type(node) is not ast.Try:
             self.needs((3, 11))  # except*
-        if any(_catches_import_error(handler.type) for handler in node.handlers):
+        only_imports = all(type(n) is ast.Import or type(n) is ast.ImportFrom for n in node.body)
+        if any(_catches_import_error(h.type) or (only_imports and _name_of(h.type) in BROAD_ERRORS) for h in node.handlers):
             line = node.lineno
             self.walk(node.body, line, ROLE_PREFERRED, type_checking)
             for handler in node.handlers:
@@ -128,8 +133,11 @@ def _imports_directly(body: list[ast.stmt]) -> bool:
 def _catches_import_error(expression: ast.expr | None) -> bool:
     if isinstance(expression, ast.Tuple):
         return any(_catches_import_error(item) for item in expression.elts)
-    name = expression.id if isinstance(expression, ast.Name) else getattr(expression, "attr", None)
-    return name in GUARD_ERRORS
+    return _name_of(expression) in GUARD_ERRORS
+
+
+def _name_of(expression: ast.expr | None) -> str | None:
+    return expression.id if isinstance(expression, ast.Name) else getattr(expression, "attr", None)
 
 
 def _dynamic_imports(tree: ast.Module, lines: set[int]) -> list[tuple[str, int]]:
