@@ -388,3 +388,8 @@ def test_keys_of_github_actions_and_taskfile_get_maestros_name(write_plan: Calla
 def test_a_matrix_number_that_yaml_would_change_must_be_quoted(write_plan: Callable[..., Path]) -> None:
     path = write_plan("version: 1\nsteps:\n  - id: t-${{ matrix.py }}\n    run: echo\n    matrix: {py: [3.9, 3.10, '3.11'], n: [1.5]}\n")
     assert _problems(path) == ["plan.yaml:5:24: steps[0].matrix.py[1]: 3.10 reads as the number 3.1: quote it ('3.10')"]
+
+
+def test_an_id_too_long_for_a_log_file_name_is_refused(write_plan: Callable[..., Path]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: t-${{ matrix.n }}\n    run: echo\n    matrix: {n: ['" + "x" * 199 + "']}\n")
+    assert _problems(path) == ["plan.yaml:3:9: steps[0].id: a step id is at most 200 characters long (it names the step's log file), not 201"]

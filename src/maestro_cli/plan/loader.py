@@ -24,6 +24,8 @@ from .model import DEFAULT_ADAPTER, DEFAULT_TIMEOUT, HealthCheck, Plan, Service,
 from .yamlsource import Source, YamlPath, dotted, load
 
 _ID_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+# an id names its log, logs/<id>.log, and file names stop at 255 bytes
+_ID_LENGTH_MAX = 200
 
 
 class Problems:
@@ -199,6 +201,8 @@ class StepBuilder:
         location = self.source.location((*path, "id"))
         if not step_id or not set(step_id) <= _ID_CHARACTERS or step_id[0] in ".-_":
             self.problems.add((*path, "id"), f"'{step_id}' is not a valid step id: use letters, digits, '_', '.' and '-', starting with a letter or digit")
+        elif len(step_id) > _ID_LENGTH_MAX:
+            self.problems.add((*path, "id"), f"a step id is at most {_ID_LENGTH_MAX} characters long (it names the step's log file), not {len(step_id)}")
         elif step_id in self.first_seen:
             first, first_index = self.first_seen[step_id]
             hint = _duplicate_hint(str(raw["id"]), varying) if first_index == index else ""
