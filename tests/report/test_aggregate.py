@@ -75,3 +75,15 @@ def test_folders_are_searched_recursively_and_each_file_is_read_once(tmp_path: P
             "nested/run/results.json",
         ]
         assert report.totals.tests == 4 + 4 + 7
+
+
+def test_a_file_reached_through_links_is_read_once(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(DIALECTS / "catch2.xml", results / "catch2.xml")
+    (results / "latest.xml").symlink_to(results / "catch2.xml")
+    (tmp_path / "alias").symlink_to(results, target_is_directory=True)
+    request = ReportRequest([str(results), str(tmp_path / "alias"), str(tmp_path / "alias" / "catch2.xml")])
+    with build_report(request) as report:
+        assert [i.path for i in report.inputs] == [str(results / "catch2.xml")]
+        assert report.totals.tests == 4
