@@ -94,3 +94,12 @@ def test_relative_imports_of_files_that_move_with_them_stay_relative() -> None:
     text = "from . import helpers\nfrom .helpers import make\n"
     renames = Renames({"services.billing.tax": "acme_tax"})
     assert rewrite_source(text.encode(), renames, package="services.billing.tests", new_package="tests").decode() == text
+
+
+def test_the_legacy_distribution_name_in_metadata_lookups_becomes_the_new_one() -> None:
+    # click's __version__ is importlib.metadata.version("click"): under a new name it must ask for x-click
+    renames = Renames({"click": "x_click"}, distributions={"click": "x-click"})
+    text = 'import importlib.metadata\nv = importlib.metadata.version("click")\nm = metadata(\'Click\')\nname = "click"\n'
+    assert rewrite(text, renames) == (
+        'import importlib.metadata\nv = importlib.metadata.version("x-click")\nm = metadata(\'x-click\')\nname = "click"\n'
+    )

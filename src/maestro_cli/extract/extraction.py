@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from .. import __version__, events, fsutil
 from ..errors import InputError, Location, OutputExistsError, UsageError
 from .analysis import ImportContext, ModuleImports, analyse_modules
@@ -213,7 +215,7 @@ def extract(request: ExtractRequest, step: Callable[[str], None] = lambda _: Non
     )
     if result.blocked or request.dry_run:
         return result
-    _write(result, request, location, target, internal_modules, step)
+    _write(result, request, location, target, internal_modules, declared.project_name, step)
     if request.verify:
         from .verify import verify_package
 
@@ -307,6 +309,7 @@ def _write(
     location: SourceLocation,
     target: Path,
     internal_modules: dict[str, Path],
+    legacy_dist: str | None,
     step: Callable[[str], None],
 ) -> None:
     from .writer import MANIFEST, render_skeleton, write_package
@@ -339,7 +342,9 @@ def _write(
     skeleton = render_skeleton(context, request.template_dir)
     staging = _staging_for(target, request.out)
     try:
-        write_package(staging, result.files, Renames(renames), skeleton, result.to_json(), result.warnings)
+        # the code asking for its own distribution's metadata (click's __version__) asks for the new one
+        distributions = {canonicalize_name(legacy_dist): result.dist_name} if legacy_dist and request.rewrite else {}
+        write_package(staging, result.files, Renames(renames, distributions), skeleton, result.to_json(), result.warnings)
         if request.keep_history:
             from .history import carry_history
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 import libcst as cst
+from packaging.utils import canonicalize_name
 
 from .analysis import resolve_relative
 
@@ -25,15 +26,22 @@ FILE_SUFFIXES = frozenset(
 )
 
 
-class Renames:
-    """Old dotted prefixes -> new ones; the longest matching prefix wins."""
+# importlib.metadata (and pkg_resources) calls whose first argument names a distribution
+METADATA_CALLS = frozenset({"version", "metadata", "distribution", "files", "requires", "get_distribution", "require"})
 
-    def __init__(self, mapping: Mapping[str, str]) -> None:
+
+class Renames:
+    """Old dotted prefixes -> new ones; the longest matching prefix wins. ``distributions`` maps the
+    legacy distribution's canonical name to the new one, for metadata lookups such as
+    ``importlib.metadata.version("click")``."""
+
+    def __init__(self, mapping: Mapping[str, str], distributions: Mapping[str, str] | None = None) -> None:
         self.mapping = dict(mapping)
+        self.distributions = dict(distributions or {})
         self._ordered = sorted(self.mapping, key=lambda k: -k.count("."))
 
     def __bool__(self) -> bool:
-        return any(old != new for old, new in self.mapping.items())
+        return any(old != new for old, new in [*self.mapping.items(), *self.distributions.items()])
 
     def apply(self, dotted: str) -> str | None:
         """The renamed name, or None when no prefix applies."""
@@ -95,6 +103,7 @@ class _ImportRenamer(cst.CSTTransformer):
         self.new_package = new_package
         self.in_import = 0
         self.replacements: dict[int, str] = {}
+        self.distribution_args: set[int] = set()  # string nodes naming the legacy distribution
 
     # -- import statements ---------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> bool:
@@ -186,16 +195,28 @@ class _ImportRenamer(cst.CSTTransformer):
             return updated
         return _expression(new).with_changes(lpar=updated.lpar, rpar=updated.rpar)
 
+    def visit_Call(self, node: cst.Call) -> bool:
+        name = _dotted(node.func) or ""
+        first = node.args[0].value if node.args else None
+        if name.rsplit(".", 1)[-1] in METADATA_CALLS and isinstance(first, cst.SimpleString):
+            value = first.evaluated_value
+            if isinstance(value, str) and canonicalize_name(value) in self.renames.distributions:
+                self.distribution_args.add(id(first))
+        return True
+
     def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        if id(original) in self.distribution_args:
+            return _with_text(updated, self.renames.distributions[canonicalize_name(str(updated.evaluated_value))])
         value = updated.evaluated_value
         if not isinstance(value, str) or not DOTTED.fullmatch(value) or "." not in value or _is_file_name(value):
             return updated
         new = self.renames.apply(value)
-        if new is None:
-            return updated
-        prefix_end = len(updated.prefix)
-        quote = updated.quote
-        return updated.with_changes(value=f"{updated.value[:prefix_end]}{quote}{new}{quote}")
+        return updated if new is None else _with_text(updated, new)
+
+
+def _with_text(node: cst.SimpleString, text: str) -> cst.SimpleString:
+    """The same string literal (prefix and quotes kept) holding ``text``."""
+    return node.with_changes(value=f"{node.value[: len(node.prefix)]}{node.quote}{text}{node.quote}")
 
 
 def _is_file_name(value: str) -> bool:
