@@ -34,6 +34,9 @@ class AttemptFolder:
         self.tally = tally
         self.pending: Case | None = None
         self.failed: dict[tuple[str, str, str], Case] = {}
+        # the names in ``failed``, kept until the suite ends: most passes are told apart from
+        # the failed tests by their name alone, without building and hashing a key each time
+        self._failed_names: set[str] = set()
         self.count = 0  # tests after folding, committed to the tally
         self._spooling = tally.spool is not None
         self._run_suite: str | None = None
@@ -54,7 +57,7 @@ class AttemptFolder:
             self._spooling
             or (last is not None and last[2] == name and last[1] == classname and last[0] == suite)
             or (pending is not None and pending.name == name and pending.classname == classname and pending.suite == suite)
-            or (self.failed and (suite, classname, name) in self.failed)
+            or (name in self._failed_names and (suite, classname, name) in self.failed)
         ):
             self.add(Case(suite, classname, name, "passed", time))
             return
@@ -102,6 +105,7 @@ class AttemptFolder:
                 spool.write(case)
             spool.end_group()
         self.failed.clear()
+        self._failed_names.clear()
 
     def close(self) -> int:
         self.end_group()
@@ -124,6 +128,7 @@ class AttemptFolder:
         self.tally.add(case)
         if case.outcome in FAILING and len(self.failed) < MAX_REMEMBERED_FAILURES:
             self.failed[(case.suite, case.classname, case.name)] = case
+            self._failed_names.add(case.name)
         elif self.tally.spool is not None:
             self.tally.spool.write(case)
 

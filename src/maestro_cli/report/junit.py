@@ -134,7 +134,7 @@ def _walk(batches: Iterator[list[tuple[str, ET.Element]]], path: Path, folder: A
     container: ET.Element | None = None  # the innermost open <testsuites>/<testsuite>
     suite, suite_file = path.stem, None  # a suite without a name is named after its file
     stack: list[tuple[ET.Element, str, str | None]] = []  # the ones around it
-    add, add_pass, output_tags = folder.add, folder.add_pass, _OUTPUT_TAGS
+    add, add_pass, output_tags, beside = folder.add, folder.add_pass, _OUTPUT_TAGS, path.parent
     for batch in batches:
         for event, element in batch:
             tag = element.tag
@@ -157,7 +157,7 @@ def _walk(batches: Iterator[list[tuple[str, ET.Element]]], path: Path, folder: A
                             seconds if seconds >= 0 else 0.0,
                         )
                     else:
-                        add(_case(element, suite, suite_file, path.parent))
+                        add(_case(element, suite, suite_file, beside))
                     del container[:]  # type: ignore[index]
                 elif tag == "testsuite" and stack:
                     folder.end_group()

@@ -274,11 +274,13 @@ class Tally:
 
     # consecutive cases nearly always share their suite and class: remember the last bucket of each
     def _suite_bucket(self, suite: str) -> list[Any]:
-        self._last_suite, self._last_suite_bucket = suite, _bucket(self.suites, suite)
+        if suite != self._last_suite:
+            self._last_suite, self._last_suite_bucket = suite, _bucket(self.suites, suite)
         return self._last_suite_bucket
 
     def _class_bucket(self, group: str) -> list[Any]:
-        self._last_class, self._last_class_bucket = group, _bucket(self.classes, group)
+        if group != self._last_class:
+            self._last_class, self._last_class_bucket = group, _bucket(self.classes, group)
         return self._last_class_bucket
 
     def push_slow(self, slow: Slow) -> None:
