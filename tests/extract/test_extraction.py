@@ -7,6 +7,8 @@ import json
 import os
 import shlex
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -290,3 +292,19 @@ def test_a_pytest_plugin_shows_no_test_dependencies_as_none(tmp_path: Path, run_
     result = run_cli("extract", "legacy/fixtures", "--name", "acme-fixtures", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "  dependencies: pytest\n  test dependencies: none\n" in result.stdout
+
+
+def test_with_internal_takes_every_module_one_from_import_needs(tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`from shared import helpers, VERSION` needs `shared.helpers` and `shared` itself."""
+    repo = tmp_path / "legacy"
+    (repo / "shared").mkdir(parents=True)
+    (repo / "setup.py").write_text("from setuptools import setup\nsetup(name='legacy')\n")
+    (repo / "shared" / "__init__.py").write_text("VERSION = '1.2'\n")
+    (repo / "shared" / "helpers.py").write_text("def shout(text):\n    return text.upper()\n")
+    (repo / "app.py").write_text("from shared import helpers, VERSION\n\n\ndef banner():\n    return helpers.shout('v' + VERSION)\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("extract", repo / "app.py", "--name", "acme-app", "--with-internal", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["internal_modules"] == ["shared", "shared.helpers"]
+    probe = "import sys; sys.path.insert(0, 'extracted/acme-app/src'); import acme_app; print(acme_app.banner())"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "V1.2\n"

@@ -34,22 +34,31 @@ def find_crossings(
         for record in module.imports:
             if record.kind is not ImportKind.LEGACY:
                 continue
-            crossing = Crossing(record.file, record.line, legacy_target(record, location))
-            if not test_helpers and test_helper_file(crossing.module, location) is not None:
-                continue
-            if record.type_checking:
-                warnings.append(f"{crossing} (only under TYPE_CHECKING, kept as it is)")
-            else:
-                found.append(crossing)
+            for target in legacy_targets(record, location):
+                crossing = Crossing(record.file, record.line, target)
+                if not test_helpers and test_helper_file(crossing.module, location) is not None:
+                    continue
+                if record.type_checking:
+                    warnings.append(f"{crossing} (only under TYPE_CHECKING, kept as it is)")
+                else:
+                    found.append(crossing)
     return found
 
 
-def legacy_target(record: ImportRecord, location: SourceLocation) -> str:
-    """``from shared import config``: the module ``shared.config`` when it is one, else ``shared``."""
-    for name in record.names:
-        if module_file(f"{record.module}.{name}", location.import_roots) is not None:
-            return f"{record.module}.{name}"
-    return record.module
+def legacy_targets(record: ImportRecord, location: SourceLocation) -> list[str]:
+    """Every legacy module an import needs.
+
+    ``from shared import config, helpers, VERSION``: ``shared.config`` and ``shared.helpers`` when
+    they are modules, and ``shared`` itself for ``VERSION`` (or when nothing named is a module).
+    """
+    submodules = [
+        f"{record.module}.{name}"
+        for name in record.names
+        if module_file(f"{record.module}.{name}", location.import_roots) is not None
+    ]
+    if len(submodules) < len(record.names) or not submodules:
+        return [record.module, *submodules]
+    return submodules
 
 
 def test_helper_file(module: str, location: SourceLocation) -> Path | None:
