@@ -30,7 +30,7 @@ def extract(
     keep_history: Annotated[bool, typer.Option("--keep-history", help="Make OUT/NAME a git repo holding SOURCE's history.")] = False,
     no_tests: Annotated[bool, typer.Option("--no-tests", help="Do not carry the legacy tests that import SOURCE.")] = False,
     no_rewrite: Annotated[bool, typer.Option("--no-rewrite", help="Keep the original import name; rewrite nothing.")] = False,
-    template: Annotated[Path | None, typer.Option("--template", help="Folder with your own skeleton templates (see docs/extract.md).")] = None,
+    template: Annotated[Path | None, typer.Option("--template", help="Folder with your own skeleton templates (variables: README, section maestro extract).")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Build, install into a fresh venv and run the carried tests.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the analysis; write nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing OUT/NAME.")] = False,
