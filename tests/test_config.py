@@ -109,3 +109,17 @@ def test_config_error_is_one_line_exit_2(run_cli, project: Path) -> None:
     result = run_cli("config", "show")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"error: {project / 'maestro.toml'}:1: unknown key 'jbos' (did you mean 'jobs'?)"
+
+
+def test_secrets_are_masked_inside_rich_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.table import Table
+
+    from maestro_cli import redaction
+    from maestro_cli.console import Console
+
+    redaction.register("tabled-secret-42")
+    table = Table("step", "message")
+    table.add_row("deploy", "login with tabled-secret-42 failed")
+    Console(color=False).print(table)
+    out = capsys.readouterr().out
+    assert "tabled-secret-42" not in out and "****" in out

@@ -46,7 +46,7 @@ class Console:
 
         colour = self._colour_for(stream)
         return RichConsole(
-            file=stream,
+            file=_Scrubbed(stream),  # tables and other renderables are scrubbed as they are written
             no_color=not colour,
             color_system="auto" if colour else None,
             highlight=False,
@@ -137,6 +137,29 @@ class Console:
         )
         with progress:
             yield progress
+
+
+class _Scrubbed:
+    """A text stream that masks secrets in everything written through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redaction.scrub(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", "utf-8")
 
 
 def _escape(text: str) -> str:
