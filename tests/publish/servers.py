@@ -120,6 +120,8 @@ class FaultyProxy:
     faults: list[str] = field(default_factory=list)
     forwarded_files: list[str] = field(default_factory=list)  # uploads that reached the server, in order
     posts_received: int = 0
+    request_targets: list[str] = field(default_factory=list)  # as the request lines named them
+    connections: int = 0  # TCP connections clients opened
     _server: socketserver.ThreadingTCPServer | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -133,6 +135,8 @@ class FaultyProxy:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                with proxy._lock:
+                    proxy.connections += 1
                 proxy._serve_connection(self.connection, self.rfile)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
@@ -160,7 +164,11 @@ class FaultyProxy:
             request_line = rfile.readline()
             if not request_line.strip():
                 return
-            method, path, _version = request_line.decode("latin-1").split(" ", 2)
+            method, target, _version = request_line.decode("latin-1").split(" ", 2)
+            # a client that takes this for a forward proxy names the whole URL (RFC 9112 3.2.2)
+            path = re.sub(r"^https?://[^/]+", "", target) or "/"
+            with self._lock:
+                self.request_targets.append(target)
             headers: list[tuple[str, str]] = []
             while (line := rfile.readline()) not in (b"\r\n", b"\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")

@@ -11,15 +11,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from ..errors import RemoteError
 from ..resilience import RetryableError, parse_retry_after
-from .transport import failure
-
-if TYPE_CHECKING:
-    import httpx
+from .transport import IndexClient, Response, TransportError, failure
 
 PYPI_UPLOAD_URL = "https://upload.pypi.org/legacy/"
 TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
@@ -125,7 +121,7 @@ def parse_project_page(body: str, content_type: str, base_url: str) -> dict[str,
 class Index:
     """One index's simple API, seen through the client that uploads to it (same auth, same TLS)."""
 
-    def __init__(self, client: httpx.Client, candidates: list[str]) -> None:
+    def __init__(self, client: IndexClient, candidates: list[str]) -> None:
         self.client = client
         self.candidates = candidates
         self._confirmed: str | None = None  # the candidate that answered 200 once
@@ -159,23 +155,17 @@ class Index:
         """The hash the index gives, or that of the file it serves, streamed."""
         if entry.sha256:
             return entry.sha256
-        import httpx
-
         digest = hashlib.sha256()
         try:
-            with self.client.stream("GET", entry.url) as response:
-                if response.status_code != 200:
-                    raise RetryableError(f"the index answered HTTP {response.status_code} for {entry.filename}")
-                for block in response.iter_bytes():
-                    digest.update(block)
-        except httpx.TransportError as exc:
+            status = self.client.download(entry.url, digest.update)
+        except TransportError as exc:
             raise failure(exc, f"reading {entry.url}") from exc
+        if status != 200:
+            raise RetryableError(f"the index answered HTTP {status} for {entry.filename}")
         return digest.hexdigest()
 
-    def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        import httpx
-
+    def _get(self, url: str, headers: dict[str, str]) -> Response:
         try:
-            return self.client.get(url, headers=headers)
-        except httpx.TransportError as exc:
+            return self.client.request("GET", url, headers=headers)
+        except TransportError as exc:
             raise failure(exc, f"reading {url}") from exc

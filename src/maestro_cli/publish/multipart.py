@@ -1,7 +1,7 @@
 """A multipart/form-data body streamed from disk, with an exact Content-Length.
 
-httpx would chunk a streamed body (``Transfer-Encoding: chunked``), which several indexes
-(pypiserver's WSGI servers among them) cannot read; and its own multipart encoder gives no progress.
+An HTTP client chunks a streamed body of unknown length (``Transfer-Encoding: chunked``), which several
+indexes (pypiserver's WSGI servers among them) cannot read; and httpx's multipart encoder gives no progress.
 Here the form fields and the part headers are encoded up front (a few KiB), the file is read chunk by
 chunk as the socket takes it, and the length is known before the first byte is sent. Each attempt
 calls :meth:`MultipartBody.chunks` again, so a retry re-reads the file from its start.

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .. import events, resilience
 from ..errors import CircuitOpenError, RemoteError
@@ -28,11 +28,8 @@ from . import multipart
 from .credentials import Repository
 from .distfiles import Distribution, form_fields
 from .index import Index, IndexFile, upload_url_hint
-from .transport import failure, index_client, says_already_exists, server_message
 from .order import upload_waves
-
-if TYPE_CHECKING:
-    import httpx
+from .transport import Response, TransportError, failure, index_client, says_already_exists, server_message
 
 R = TypeVar("R")
 
@@ -229,17 +226,15 @@ class Uploader:
             self.breaker.record_failure()
             raise
 
-    def _post(self, dist: Distribution) -> httpx.Response:
-        import httpx
-
+    def _post(self, dist: Distribution) -> Response:
         fields = [*form_fields(dist), (":action", "file_upload"), ("protocol_version", "1")]
         body = multipart.encode(fields, file_field="content", path=dist.path, file_size=dist.size)
         self.on_progress(Progress(dist.filename, dist.size, phase="start"))
         report = lambda n: self.on_progress(Progress(dist.filename, dist.size, advance=n))  # noqa: E731
         headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
         try:
-            return self.client.post(self.repository.upload_url, content=body.chunks(report), headers=headers)
-        except httpx.TransportError as exc:
+            return self.client.request("POST", self.repository.upload_url, body=body.chunks(report), headers=headers)
+        except TransportError as exc:
             raise failure(exc, f"sending {dist.filename}") from exc
         finally:
             self.on_progress(Progress(dist.filename, dist.size, phase="done"))
