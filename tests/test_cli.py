@@ -96,3 +96,33 @@ def test_exit_codes_are_the_documented_ones() -> None:
         "INTERNAL": 70,
         "INTERRUPTED": 130,
     }
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["-q", "run-plan", "plan.yaml", "--jobs", "2"], "run-plan"),
+        (["--json", "-vv", "config", "show"], "config"),
+        (["--help"], None),  # the root's help lists every command
+        (["-h", "run-plan"], None),  # so does the root's help given before a command
+        (["confg"], None),  # click's "No such command" is said beside every command name
+        ([], None),
+    ],
+)
+def test_only_the_invoked_command_is_built(args: list[str], command: str | None) -> None:
+    from maestro_cli.cli import invoked_command
+
+    assert invoked_command(args) == command
+
+
+def test_shell_completion_builds_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.cli import invoked_command
+
+    monkeypatch.setenv("_MAESTRO_COMPLETE", "complete_bash")
+    assert invoked_command(["run-plan"]) is None
+
+
+def test_a_command_runs_with_only_itself_registered(run_cli) -> None:
+    result = run_cli("run-plan", "--help")
+    assert result.exit_code == 0
+    assert "Example: maestro run-plan" in result.stdout

@@ -26,8 +26,27 @@ HELP = (
 )
 
 
+# -- registration: every command, in one visible list (hatch's cli/__init__.py) ----------------------
+# name on the command line: "module:attribute" in maestro_cli.commands, a command function or a typer
+# sub-app; in the order of the journey: find, carve, build, publish, test, report
+COMMANDS: dict[str, str] = {
+    "scan": "scan:scan",
+    "extract": "extract:extract",
+    "build": "build:build",
+    "publish": "publish:publish",
+    "run-plan": "run_plan:run_plan",
+    "worker": "worker:worker",
+    "adapters": "adapters:adapters",
+    "report": "report:report",
+    "config": "config:app",
+    "audit": "audit:app",
+}
+_COMPLETION_VARIABLE = "_MAESTRO_COMPLETE"  # typer's shell completion asks for every command name
+
+
 @cache
-def build_app() -> "typer.Typer":
+def build_app(only: str | None = None) -> "typer.Typer":
+    """The typer app with every command, or with ``only`` that one (see :func:`invoked_command`)."""
     from typing import Annotated
 
     import typer
@@ -66,30 +85,35 @@ def build_app() -> "typer.Typer":
         state.debug = state.debug or debug
         state.command = ctx.invoked_subcommand
 
-    # -- registration: every command, in one visible list (hatch's cli/__init__.py) ------------------
-    from .commands import adapters as _adapters
-    from .commands import audit as _audit
-    from .commands import build as _build
-    from .commands import config as _config
-    from .commands import extract as _extract
-    from .commands import publish as _publish
-    from .commands import report as _report
-    from .commands import run_plan as _run_plan
-    from .commands import scan as _scan
-    from .commands import worker as _worker
-
-    # in the order of the journey: find, carve, build, publish, test, report
-    app.command("scan")(_scan.scan)
-    app.command("extract")(_extract.extract)
-    app.command("build")(_build.build)
-    app.command("publish")(_publish.publish)
-    app.command("run-plan")(_run_plan.run_plan)
-    app.command("worker")(_worker.worker)
-    app.command("adapters")(_adapters.adapters)
-    app.command("report")(_report.report)
-    app.add_typer(_config.app, name="config")
-    app.add_typer(_audit.app, name="audit")
+    for name, target in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        module, attribute = target.split(":")
+        # __import__, not importlib.import_module: only the former shows in `python -X importtime`,
+        # which the start-up tests read to keep heavy libraries out of every command's start
+        registered = getattr(__import__(f"{__package__}.commands.{module}", fromlist=[attribute]), attribute)
+        if isinstance(registered, typer.Typer):
+            app.add_typer(registered, name=name)
+        else:
+            app.command(name)(registered)
     return app
+
+
+def invoked_command(args: list[str]) -> str | None:
+    """The command ``args`` run, when the app needs no other: a start builds one command, not ten.
+
+    The root's options take no values, so the first word that is not an option names the command.
+    None (every command) for the root's help, a mistyped name (click's "did you mean" needs the
+    others) and shell completion.
+    """
+    if _COMPLETION_VARIABLE in os.environ:
+        return None
+    for arg in args:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def __getattr__(name: str) -> Any:
@@ -130,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     state = State(debug=os.environ.get("MAESTRO_DEBUG", "") not in ("", "0"), argv=args)
     _attach_audit(state)
     try:
-        result = build_app()(args=args, prog_name="maestro", standalone_mode=False, obj=state)
+        result = build_app(invoked_command(args))(args=args, prog_name="maestro", standalone_mode=False, obj=state)
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:  # typer turns Ctrl-C into Exit(130) itself
         code = exc.exit_code

@@ -35,3 +35,12 @@ def test_start_up_imports_nothing_heavy(args: list[str]) -> None:
     modules = imported_modules(*args)
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m.startswith(CORES))
     assert heavy == []
+
+
+def test_a_command_imports_no_other_command() -> None:
+    """`maestro run-plan` builds only its own command: publish's retry machinery is not its cost."""
+    modules = imported_modules("-q", "run-plan", "--schema")
+    assert "maestro_cli.commands.run_plan" in modules
+    others = sorted(m for m in modules if m.startswith("maestro_cli.commands.") and m != "maestro_cli.commands.run_plan")
+    assert others == []
+    assert "maestro_cli.resilience" not in modules
