@@ -25,9 +25,7 @@ from __future__ import annotations
 import codecs
 import os
 import select
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import redaction
+from . import spawn
 
 # How long a group has to exit cleanly after SIGTERM before it gets SIGKILL: long enough for a
 # test runner to write its report or a server to close its sockets, short enough for Ctrl-C.
@@ -79,7 +78,7 @@ def run(
     """
     started = time.monotonic()
     try:
-        process = _spawn(argv, cwd, env)
+        process = spawn.start(argv, cwd, env)
     except OSError as exc:
         if cwd is not None and not Path(cwd).is_dir():  # Popen blames the program for a missing cwd
             message = f"cannot run {argv[0]!r}: no folder {cwd}"
@@ -95,7 +94,7 @@ def run(
 class Background:
     """A command running in its own group while its output is logged by a thread."""
 
-    def __init__(self, process: subprocess.Popen[bytes], log: TextIO | None, grace: float) -> None:
+    def __init__(self, process: spawn.Child, log: TextIO | None, grace: float) -> None:
         self.pid = process.pid
         self._process = process
         self._stop = threading.Event()
@@ -133,43 +132,11 @@ def start_background(
     grace: float = GRACE_SECONDS,
 ) -> Background:
     """Start ``argv`` in a new process group; raises ``OSError`` when it cannot be started."""
-    return Background(_spawn(argv, cwd, env), log, grace)
-
-
-def _spawn(argv: Sequence[str], cwd: Path | str | None, env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        list(argv),
-        executable=_program_path(argv[0], (os.environ if env is None else env).get("PATH")),  # argv[0] stays as given
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # own session and group: the terminal's Ctrl-C reaches only maestro
-    )
-
-
-_found_programs: dict[tuple[str, str | None], str] = {}
-
-
-def _program_path(program: str, search_path: str | None) -> str:
-    """``program`` as found on ``search_path``, remembered: Popen would search the PATH again for
-    each of a plan's 500 ``bash`` steps, a tenth of a no-op step's own CPU time.
-
-    Only absolute search paths are remembered (a relative entry depends on the step's folder), and
-    only programs found (one may be installed while the plan runs); anything else is left to Popen.
-    """
-    key = (program, search_path)
-    found = _found_programs.get(key)
-    if found is None and "/" not in program and search_path and all(os.path.isabs(entry) for entry in search_path.split(os.pathsep)):
-        found = shutil.which(program, path=search_path)
-        if found is not None:
-            _found_programs[key] = found
-    return found or program
+    return Background(spawn.start(argv, cwd, env), log, grace)
 
 
 def _supervise(
-    process: subprocess.Popen[bytes],
+    process: spawn.Child,
     started: float,
     log: TextIO | None,
     deadline: float | None,
@@ -236,7 +203,7 @@ def _drain(pipe: int, sink: _LogSink, pipe_open: bool) -> None:
         pipe_open = sink.read_from(pipe)
 
 
-def stop_group(process: subprocess.Popen[bytes], grace: float = GRACE_SECONDS) -> None:
+def stop_group(process: spawn.Child, grace: float = GRACE_SECONDS) -> None:
     """SIGTERM the process's whole group, SIGKILL after ``grace`` seconds; reap the leader."""
     pgid = process.pid  # start_new_session made the process its group's leader
     if process.poll() is not None and not _group_alive(pgid):
