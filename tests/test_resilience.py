@@ -131,3 +131,20 @@ def test_circuit_breaker_opens_after_consecutive_failures_only() -> None:
     breaker.record_failure()
     with pytest.raises(CircuitOpenError, match="stopped after 3 consecutive failures against https://index.example"):
         breaker.check()
+
+
+def test_retrying_does_not_import_tornado_yet_leaves_it_importable():
+    """tenacity probes for tornado at import (25-50 ms where it is installed); maestro needs none of it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from maestro_cli.resilience import RetryPolicy, call_with_retries\n"
+        "assert call_with_retries(lambda: 7, RetryPolicy()) == 7\n"
+        "print('tornado' in sys.modules)\n"
+        "import importlib.util\n"
+        "print(importlib.util.find_spec('tornado') is None or __import__('tornado') is not None)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]

@@ -6,11 +6,12 @@ how long to wait (honouring ``Retry-After``), and when a bulk operation should g
 
 from __future__ import annotations
 
-import email.utils
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .errors import CircuitOpenError
@@ -67,6 +68,8 @@ def parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return min(float(value), RETRY_AFTER_CAP)
+    import email.utils
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -74,9 +77,26 @@ def parse_retry_after(value: str | None) -> float | None:
     return min(max(moment.timestamp() - time.time(), 0.0), RETRY_AFTER_CAP)
 
 
-def _wait_strategy(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
-    import tenacity
+_tenacity_import = threading.Lock()
 
+
+def _tenacity() -> ModuleType:
+    """tenacity, without the ``import tornado`` it tries at its own import: where tornado is installed
+    (jupyter_client brings it) that import cost 25-50 ms of every publish; maestro retries no coroutines."""
+    with _tenacity_import:
+        block = "tenacity" not in sys.modules and "tornado" not in sys.modules
+        if block:
+            sys.modules["tornado"] = None  # type: ignore[assignment]  # `import tornado` fails at once
+        try:
+            import tenacity
+        finally:
+            if block:
+                del sys.modules["tornado"]  # whatever imports tornado later gets the real one
+    return tenacity
+
+
+def _wait_strategy(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
+    tenacity = _tenacity()
     backoff = tenacity.wait_exponential(multiplier=policy.backoff, max=policy.backoff_max)
     jitter = tenacity.wait_random(0, policy.jitter) if policy.jitter > 0 else tenacity.wait_none()
 
@@ -102,7 +122,7 @@ def attempts(
     ``on_retry(attempt_number, error, wait_seconds)`` is called before each wait, so that callers can
     record every attempt (run-plan) or check the server first (publish).
     """
-    import tenacity
+    tenacity = _tenacity()
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         if on_retry and state.outcome is not None and state.next_action is not None:
