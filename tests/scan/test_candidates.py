@@ -135,8 +135,8 @@ def test_a_second_scan_reads_fingerprints_and_imports_from_the_cache(tmp_path: P
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed again although the cache holds the file")
 
-    monkeypatch.setattr("maestro_cli.scan.prints.fingerprint_source", no_parsing)
-    monkeypatch.setattr("maestro_cli.extract.scan.scan_source", no_parsing)
+    monkeypatch.setattr("maestro_cli.scan.sources.fingerprint_source", no_parsing)
+    monkeypatch.setattr("maestro_cli.scan.sources.scan_source", no_parsing)
     assert scan(request) == first
     # another --min-lines is another fingerprint: it must not come from the cache
     with pytest.raises(AssertionError, match="parsed again"):

@@ -29,7 +29,9 @@ GUARD_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 # imports (Python 2 era ``try: import json / except: import simplejson as json``): around other code
 # they catch that code's errors
 BROAD_ERRORS = frozenset({None, "Exception", "BaseException"})
-DYNAMIC_CALL = re.compile(rb"(import_module|__import__)\s*\(")
+# "import" first: a pattern that starts with a literal is searched for with a fast scan, one that
+# starts with an alternation is tried at every byte (ten times slower over a whole repo)
+DYNAMIC_CALL = re.compile(rb"import(?:(?<=__import)__|_module)\s*\(")
 
 # (module, names, level, line, guard_line, role, type_checking)
 RawImport = tuple[str, tuple[str, ...], int, int, int, int, bool]
@@ -178,7 +180,7 @@ def _statements_on(body: list[ast.stmt], lines: set[int]) -> list[ast.stmt]:
 def scan_files(paths: Sequence[Path], *, cache_dir: Path | None = None, jobs: int = 2) -> list[tuple[Scan, str]]:
     """Each file's scan and content hash, in order: from the cache when known, else parsed on ``jobs`` cores."""
     contents = [path.read_bytes() for path in paths]
-    keys = [hashlib.blake2b(data, digest_size=16).hexdigest() for data in contents]
+    keys = [content_key(data) for data in contents]
     cache = ScanCache.open(cache_dir) if cache_dir is not None else None
     found = cache.get_many(keys) if cache is not None else {}
     missing = [i for i, key in enumerate(keys) if key not in found]
@@ -189,6 +191,11 @@ def scan_files(paths: Sequence[Path], *, cache_dir: Path | None = None, jobs: in
         cache.put_many({keys[i]: found[keys[i]] for i in missing})
         cache.close()
     return [(found[key], key) for key in keys]
+
+
+def content_key(data: bytes) -> str:
+    """The cache key of a file's bytes (``maestro scan`` keys its fingerprints on it too)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _scan_many(contents: list[bytes], jobs: int) -> list[Scan]:

@@ -18,13 +18,12 @@ from ..extract.analysis import ImportContext, ModuleImports, classify_scan
 from ..extract.declared import Declared, read_declarations
 from ..extract.distributions import DistributionResolver
 from ..extract.roots import top_level_modules
-from ..extract.scan import scan_files
 from .candidates import project_folder, repo_candidates
 from .duplicates import Unit, find_duplicates
 from .fingerprint import unpacked
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
-from .prints import fingerprint_files
 from .repos import LegacyRepo, find_repos
+from .sources import read_sources
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,12 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
     repos = find_repos(request.paths, warnings)
     files = [path for repo in repos for path in repo.files]
     step(f"reading {len(files)} files")
-    scans = scan_files(files, cache_dir=request.cache_dir, jobs=request.jobs)
-    step("fingerprinting")
-    prints = fingerprint_files(
-        files, [key for _, key in scans], min_lines=request.min_lines, cache_dir=request.cache_dir, jobs=request.jobs
+    facts = read_sources(
+        [(repo.root, repo.files) for repo in repos], min_lines=request.min_lines, cache_dir=request.cache_dir, jobs=request.jobs
     )
     step("judging candidates")
-    scan_of = dict(zip(files, scans, strict=True))
-    print_of = dict(zip(files, prints, strict=True))
+    scan_of = {path: (scan, key) for path, (scan, key, _) in zip(files, facts, strict=True)}
+    print_of = {path: file_print for path, (_, _, file_print) in zip(files, facts, strict=True)}
     resolver = DistributionResolver(cache_dir=request.cache_dir)
     candidates: list[Candidate] = []
     units: list[Unit] = []

@@ -1,0 +1,204 @@
+"""What the scan knows about each file (its import scan, content hash and fingerprint), from the
+cheapest place that has it.
+
+1. The repo's file index: one ``marshal`` file per repo and ``--min-lines`` keyed by path, mtime and
+   size. A file whose stat is unchanged is neither read nor hashed, and the whole repo is one read.
+2. The content-keyed cache ``maestro extract`` keeps its parses in (``extract.scan.ScanCache``):
+   a file that changed stat but not content (a checkout, a copy) is read and hashed, not parsed.
+   Fingerprints live there too, under keys naming the fingerprint version and ``--min-lines``.
+3. Else one pass over the remaining files on ``jobs`` cores, each file parsed and fingerprinted by the
+   same worker, which sends back plain tuples.
+
+A file modified within ``_RACY_NS`` of the index being written is not trusted by stat next time (its
+mtime could repeat with other content, as git's index knows): it is read and hashed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..extract.scan import SCAN_VERSION, Scan, ScanCache, content_key, scan_source
+from ..fsutil import atomic_write_bytes
+from .fingerprint import FINGERPRINT_VERSION, FilePrint, fingerprint_source
+
+# (import scan, content hash, fingerprint) of one file
+Facts = tuple[Scan, str, FilePrint]
+# path -> (mtime_ns, size, content hash, import scan, fingerprint)
+_IndexEntry = tuple[int, int, str, Scan, FilePrint]
+# coarser than any file system's timestamps that maestro meets (FAT's are 2 s)
+_RACY_NS = 2_000_000_000
+# below this much source to parse, starting worker processes costs more than it saves
+PARALLEL_THRESHOLD_BYTES = 256 * 1024
+# work is handed out in about this many pieces per worker, largest files first, so that a worker
+# slowed by other load takes fewer of them
+_CHUNKS_PER_JOB = 8
+
+
+def read_sources(
+    repos: Sequence[tuple[Path, Sequence[Path]]], *, min_lines: int, cache_dir: Path | None, jobs: int
+) -> list[Facts]:
+    """The facts of every file of every ``(root, files)`` pair, in order."""
+    started = time.time_ns()
+    indexes = [_FileIndex.load(cache_dir, root, min_lines) for root, _ in repos]
+    paths = [path for _, files in repos for path in files]
+    facts: list[Facts | None] = [None] * len(paths)
+    stats: list[tuple[int, int]] = []
+    unread: list[int] = []
+    position = 0
+    for index, (_, files) in zip(indexes, repos, strict=True):
+        for path in files:
+            stat = os.stat(path)
+            stats.append((stat.st_mtime_ns, stat.st_size))
+            facts[position] = index.trusted(path, stat.st_mtime_ns, stat.st_size)
+            if facts[position] is None:
+                unread.append(position)
+            position += 1
+    if unread:
+        _read_unknown(paths, unread, facts, min_lines=min_lines, cache_dir=cache_dir, jobs=jobs)
+    known: list[Facts] = facts  # type: ignore[assignment]  # every position is filled now
+    position = 0
+    for index, (_, files) in zip(indexes, repos, strict=True):
+        end = position + len(files)
+        index.save_if_changed(files, stats[position:end], known[position:end], started)
+        position = end
+    return known
+
+
+def _read_unknown(
+    paths: list[Path],
+    unread: list[int],
+    facts: list[Facts | None],
+    *,
+    min_lines: int,
+    cache_dir: Path | None,
+    jobs: int,
+) -> None:
+    """Fill ``facts`` at ``unread`` from the content cache, else from parsing and fingerprinting."""
+    contents = {position: _read(paths[position]) for position in unread}
+    keys = {position: content_key(data) for position, data in contents.items()}
+    print_keys = {position: _print_key(key, min_lines) for position, key in keys.items()}
+    cache = ScanCache.open(cache_dir) if cache_dir is not None else None
+    cached = cache.get_many([*keys.values(), *print_keys.values()]) if cache is not None else {}
+    work = [
+        (position, contents[position], keys[position] not in cached, print_keys[position] not in cached)
+        for position in unread
+        if keys[position] not in cached or print_keys[position] not in cached
+    ]
+    fresh = _parse_and_fingerprint(work, min_lines, jobs)
+    new_rows: dict[str, object] = {}
+    for position in unread:
+        scan, file_print = fresh.get(position, (None, None))
+        if scan is None:
+            scan = cached[keys[position]]
+        else:
+            new_rows[keys[position]] = scan
+        if file_print is None:
+            file_print = cached[print_keys[position]]  # type: ignore[assignment]
+        else:
+            new_rows[print_keys[position]] = file_print
+        facts[position] = (scan, keys[position], file_print)  # type: ignore[assignment]
+    if cache is not None:
+        cache.put_many(new_rows)  # type: ignore[arg-type]
+        cache.close()
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # vanished since it was listed: nothing to import or compare
+
+
+def _print_key(content: str, min_lines: int) -> str:
+    return f"fingerprint-v{FINGERPRINT_VERSION}-{min_lines}-{content}"
+
+
+def facts_of(data: bytes, need_scan: bool, need_print: bool, min_lines: int) -> tuple[Scan | None, FilePrint | None]:
+    """What is missing about one file's bytes: its import scan, its fingerprint, or both."""
+    return (scan_source(data) if need_scan else None, fingerprint_source(data, min_lines) if need_print else None)
+
+
+_Work = tuple[int, bytes, bool, bool]  # (position, bytes, need scan, need fingerprint)
+
+
+def _parse_and_fingerprint(work: list[_Work], min_lines: int, jobs: int) -> dict[int, tuple[Scan | None, FilePrint | None]]:
+    if jobs <= 1 or sum(len(data) for _, data, _, _ in work) < PARALLEL_THRESHOLD_BYTES:
+        return _chunk_facts(work, min_lines)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    found: dict[int, tuple[Scan | None, FilePrint | None]] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(_chunk_facts, chunk, min_lines) for chunk in _chunks(work, jobs * _CHUNKS_PER_JOB)]
+        for future in futures:
+            found.update(future.result())
+    return found
+
+
+def _chunks(work: list[_Work], count: int) -> list[list[_Work]]:
+    """About ``count`` chunks of about equal bytes, the largest files in the first ones."""
+    ordered = sorted(work, key=lambda item: -len(item[1]))
+    target = max(1, sum(len(item[1]) for item in ordered) // count)
+    chunks: list[list[_Work]] = [[]]
+    size = 0
+    for item in ordered:
+        if size >= target:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item[1])
+    return chunks
+
+
+def _chunk_facts(chunk: list[_Work], min_lines: int) -> dict[int, tuple[Scan | None, FilePrint | None]]:
+    return {position: facts_of(data, need_scan, need_print, min_lines) for position, data, need_scan, need_print in chunk}
+
+
+class _FileIndex:
+    """One repo's facts by path, mtime and size, in one ``marshal`` file; any trouble means an empty index."""
+
+    def __init__(self, file: Path | None, written: int, entries: dict[str, _IndexEntry]) -> None:
+        self.file = file
+        self.written = written  # when the run that wrote it started, in ns
+        self.entries = entries
+
+    @classmethod
+    def load(cls, cache_dir: Path | None, root: Path, min_lines: int) -> _FileIndex:
+        if cache_dir is None:
+            return cls(None, 0, {})
+        digest = hashlib.blake2b(os.fsencode(root), digest_size=8).hexdigest()
+        version = f"s{SCAN_VERSION}-f{FINGERPRINT_VERSION}-py{sys.version_info.major}{sys.version_info.minor}"
+        file = cache_dir / "scan" / f"files-{version}-m{min_lines}-{digest}.marshal"
+        try:
+            written, entries = marshal.loads(file.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return cls(file, 0, {})
+        return cls(file, written, entries)
+
+    def trusted(self, path: Path, mtime_ns: int, size: int) -> Facts | None:
+        entry = self.entries.get(str(path))
+        if entry is None or entry[0] != mtime_ns or entry[1] != size or mtime_ns >= self.written - _RACY_NS:
+            return None
+        return (entry[3], entry[2], entry[4])
+
+    def save_if_changed(self, files: Sequence[Path], stats: list[tuple[int, int]], facts: list[Facts], started: int) -> None:
+        if self.file is None:
+            return
+        entries = {
+            str(path): (mtime_ns, size, key, scan, file_print)
+            for path, (mtime_ns, size), (scan, key, file_print) in zip(files, stats, facts, strict=True)
+        }
+        # rewritten when anything changed, and while entries are too recent to trust by stat
+        if entries == self.entries and not any(mtime >= self.written - _RACY_NS for mtime, _ in stats):
+            return
+        try:
+            atomic_write_bytes(self.file, marshal.dumps((started, entries)))
+        except OSError:
+            pass  # a read-only cache costs speed, never correctness
