@@ -90,7 +90,7 @@ def load_plan(
         env=plan_env,
         vars=plan_vars,
         secrets=secrets,
-        shareable_secrets=tuple(str(n) for n in _list(data.get("shareable-secrets"))),  # issue 8
+        shareable_secrets=_names(data.get("shareable-secrets")),  # issue 8
         services=_services(data, context, workdir, plan_env, problems),
         steps=[step for step, _ in builder.steps],
     )
@@ -114,9 +114,16 @@ def _strings(values: Any) -> dict[str, str]:
     return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in _mapping(values).items()}
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """``needs: build`` or ``needs: [build, lint]`` as names."""
+    return () if value is None else tuple(str(item) for item in _list(value))
+
+
 def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: Problems, *, defer: bool = False) -> Any:
     """Render templates now, or (``defer``) keep those reading ``steps.*`` for run time."""
-    if isinstance(value, str) and expressions.is_template(value):
+    if isinstance(value, str):
+        if expressions.TEMPLATE_START not in value:
+            return value
         try:
             if defer and expressions.reads_steps(value):
                 return Deferred(value)
@@ -183,7 +190,8 @@ class StepBuilder:
         self.first_seen: dict[str, tuple[Location, int]] = {}  # id: where, and the index of its step
 
     def expand(self, index: int, raw: dict[str, Any]) -> None:
-        combinations = matrix_combinations(_mapping(raw.get("matrix"))) or [{}]
+        matrix = raw.get("matrix")
+        combinations = (matrix_combinations(matrix) if isinstance(matrix, dict) else []) or [{}]
         varying = {axis for combination in combinations for axis, value in combination.items() if any(c.get(axis) != value for c in combinations)}
         for combination in combinations:
             self._build(index, raw, combination, varying)
@@ -228,15 +236,15 @@ class StepBuilder:
             options=_mapping(field("with")),
             env={**self.plan_env, **_strings(field("env"))},
             cwd=field("cwd"),
-            needs=tuple(str(n) for n in _list(raw.get("needs"))),
+            needs=_names(raw.get("needs")),
             condition=condition,
             timeout=float(timeout) if isinstance(timeout, int | float) else DEFAULT_TIMEOUT,
             retries=int(raw.get("retries", self.defaults.get("retries", 0)) or 0),
             continue_on_error=self._flag("continue-on-error", raw, context, path),
-            services=tuple(str(s) for s in _list(raw.get("services"))),
-            outputs=tuple(str(o) for o in _list(raw.get("outputs"))),
-            tags=tuple(str(t) for t in _list(raw.get("tags"))),
-            runs_on=tuple(str(t) for t in _list(raw.get("runs-on"))),  # distributed run-plan (issue 8)
+            services=_names(raw.get("services")),
+            outputs=_names(raw.get("outputs")),
+            tags=_names(raw.get("tags")),
+            runs_on=_names(raw.get("runs-on")),  # distributed run-plan (issue 8)
             matrix=combination,
         )
         self.steps.append((step, index))

@@ -88,34 +88,47 @@ def load(path: Path, shown_as: str | None = None) -> Source:
         loader.dispose()
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _construct(loader: Any, node: Any, path: YamlPath, source: Source) -> Any:
     import yaml
 
-    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        # keys written here, as opposed to merged in from an anchor, which they may override
-        own = {id(key_node) for key_node, _ in node.value}
-        loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        mapping: dict[Any, Any] = {}
-        written: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str):  # `on:` is True and `1:` an int in YAML; plans name keys
-                key = str(key)
-            child = (*path, key)
-            if id(key_node) in own:
-                if key in written:
-                    where = Location(source.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                    source.problems.append(f"{where}: {dotted(child)}: duplicate key '{key}'")
-                written.add(key)
-            source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            mapping[key] = _construct(loader, value_node, child, source)
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*path, index), source) for index, item in enumerate(node.value)]
-    value = loader.construct_object(node, deep=True)
-    if isinstance(value, float) and "matrix" in path[:3] and str(value) != node.value.strip():
-        # GitHub Actions' old trap: python [3.9, 3.10] runs 3.1; a matrix value is a name, not a number
-        where = Location(source.file, node.start_mark.line + 1, node.start_mark.column + 1)
-        source.problems.append(f"{where}: {dotted(path)}: {node.value} reads as the number {value}: quote it ('{node.value}')")
-    return value
+    mapping_node, sequence_node = yaml.MappingNode, yaml.SequenceNode
+    values, keys, problems = source.values, source.keys, source.problems
+
+    def construct(node: Any, path: YamlPath) -> Any:
+        mark = node.start_mark
+        values[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, mapping_node):
+            # keys written here, as opposed to merged in from an anchor, which they may override
+            own = {id(key_node) for key_node, _ in node.value}
+            loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            mapping: dict[Any, Any] = {}
+            written: set[Any] = set()
+            for key_node, value_node in node.value:
+                # a string is the node's text: the common case skips PyYAML's constructor machinery
+                key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node, deep=True)
+                if not isinstance(key, str):  # `on:` is True and `1:` an int in YAML; plans name keys
+                    key = str(key)
+                child = (*path, key)
+                key_mark = key_node.start_mark
+                if id(key_node) in own:
+                    if key in written:
+                        where = Location(source.file, key_mark.line + 1, key_mark.column + 1)
+                        problems.append(f"{where}: {dotted(child)}: duplicate key '{key}'")
+                    written.add(key)
+                keys[child] = (key_mark.line + 1, key_mark.column + 1)
+                mapping[key] = construct(value_node, child)
+            return mapping
+        if isinstance(node, sequence_node):
+            return [construct(item, (*path, index)) for index, item in enumerate(node.value)]
+        if node.tag == _STR:
+            return node.value
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, float) and "matrix" in path[:3] and str(value) != node.value.strip():
+            # GitHub Actions' old trap: python [3.9, 3.10] runs 3.1; a matrix value is a name, not a number
+            problems.append(f"{Location(source.file, mark.line + 1, mark.column + 1)}: {dotted(path)}: {node.value} reads as the number {value}: quote it ('{node.value}')")
+        return value
+
+    return construct(node, path)
