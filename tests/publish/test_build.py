@@ -131,3 +131,37 @@ def test_a_setup_py_that_exits_is_a_build_error_not_an_exit(run_cli, tmp_path):
     result = run_cli("build", project, "--no-wheel")
     assert result.exit_code == 2
     assert "setuptools.build_meta:__legacy__ failed to get the requirements of a sdist: this setup.py refuses to run" in result.stderr
+
+
+def _build_in_a_new_process(project: Path, out: Path, cache: Path) -> tuple[int, dict[str, str], str]:
+    """`maestro build --json` as a user runs it: poetry-core's modules fresh, the cache as given."""
+    import os
+    import subprocess
+
+    maestro = Path(sys.executable).parent / "maestro"
+    environment = {**os.environ, "MAESTRO_CACHE_DIR": str(cache)}
+    done = subprocess.run([maestro, "build", project, "--out", out, "--json"], capture_output=True, text=True, env=environment)
+    files = {} if done.returncode else {Path(f["path"]).name: f["sha256"] for f in json.loads(done.stdout)["projects"][0]["files"]}
+    return done.returncode, files, done.stderr
+
+
+def test_poetry_cores_start_up_work_is_cached_and_changes_no_byte_built(tmp_path):
+    project = write_project(tmp_path / "src", "acme-cached", dependencies=("packaging>=20; python_version >= '3.8'",))
+    cache = tmp_path / "cache"
+    cold = _build_in_a_new_process(project, tmp_path / "cold", cache)
+    assert cold[0] == 0, cold[2]
+    kept = sorted(p.name.split("-")[0] for p in (cache / "build" / "poetry-core").iterdir())
+    assert kept == ["markers", "pep508", "poetry", "project"]  # two grammars, two schemas
+
+    assert _build_in_a_new_process(project, tmp_path / "warm", cache)[:2] == cold[:2]
+
+    for entry in (cache / "build" / "poetry-core").iterdir():
+        entry.write_bytes(b"damaged")
+    assert _build_in_a_new_process(project, tmp_path / "damaged", cache)[:2] == cold[:2]
+    assert not any(p.read_bytes() == b"damaged" for p in (cache / "build" / "poetry-core").iterdir())
+
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('name = "acme-cached"', 'name = "acme cached!"'))
+    code, _files, stderr = _build_in_a_new_process(project, tmp_path / "invalid", cache)
+    assert code == 2
+    assert "project.name must match pattern" in stderr  # the cached validators still validate

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..context import get_state
+
+if TYPE_CHECKING:
+    from ..console import Console
 
 
 def build(
@@ -31,15 +36,11 @@ def build(
 
     state = get_state(ctx)
     console = state.for_command(json_output)
-    request = BuildRequest(projects=paths or [Path(".")], out=out, sdist=sdist, wheel=wheel, force=force)
-    with console.progress() as progress:
-        task = progress.add_task("building", total=len(request.projects))
-
-        def on_project(project: Path) -> None:
-            progress.update(task, description=f"building {project}")
-
+    request = BuildRequest(
+        projects=paths or [Path(".")], out=out, sdist=sdist, wheel=wheel, force=force, cache_dir=state.settings().cache_dir
+    )
+    with _progress_display(console, len(request.projects)) as on_project:
         builds = build_projects(request, on_project=on_project)
-        progress.update(task, completed=len(request.projects))
     if console.json_mode:
         console.print_json({"projects": builds_document(builds)})
         return 0
@@ -52,3 +53,19 @@ def build(
     ]
     console.print("\n".join(lines), markup=False)
     return 0
+
+
+@contextmanager
+def _progress_display(console: Console, projects: int) -> Iterator[Callable[[Path], None]]:
+    """A bar over the projects on a terminal; elsewhere nothing to draw, and rich's progress not imported."""
+    if not console.is_interactive:
+        yield lambda _project: None
+        return
+    with console.progress() as progress:
+        task = progress.add_task("building", total=projects)
+
+        def on_project(project: Path) -> None:
+            progress.update(task, description=f"building {project}")
+
+        yield on_project
+        progress.update(task, completed=projects)

@@ -91,7 +91,7 @@ def publish(
     )
     with _progress_display(console) as (on_progress, on_build, ask):
         result = run_publish(
-            PublishRequest(paths=list(paths or []), target=target, options=options),
+            PublishRequest(paths=list(paths or []), target=target, options=options, cache_dir=settings.cache_dir),
             on_progress=on_progress,
             on_build=on_build,
             prompt=ask if console.is_interactive and sys.stdin.isatty() else None,

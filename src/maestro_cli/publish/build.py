@@ -70,6 +70,7 @@ class BuildRequest:
     sdist: bool = True
     wheel: bool = True
     force: bool = False
+    cache_dir: Path | None = None  # where in-process backends keep their start-up work (poetry_cache)
 
 
 def build_projects(request: BuildRequest, *, on_project: Callable[[Path], None] | None = None) -> list[ProjectBuild]:
@@ -84,14 +85,21 @@ def build_projects(request: BuildRequest, *, on_project: Callable[[Path], None] 
     for project in request.projects:
         if on_project is not None:
             on_project(project)
-        builds.append(build_project(project, request.out or project / "dist", kinds=kinds, force=request.force))
+        out = request.out or project / "dist"
+        builds.append(build_project(project, out, kinds=kinds, force=request.force, cache_dir=request.cache_dir))
     return builds
 
 
-def build_project(project: Path, out: Path, *, kinds: Sequence[str] = KINDS, force: bool = False) -> ProjectBuild:
+def build_project(
+    project: Path, out: Path, *, kinds: Sequence[str] = KINDS, force: bool = False, cache_dir: Path | None = None
+) -> ProjectBuild:
     """Build into a staging folder beside ``out``, then move the files in (never over one without force)."""
     system = read_build_system(project)
     backend = in_process_backend(system)
+    if backend is not None and cache_dir is not None and system.backend.startswith("poetry.core."):
+        from . import poetry_cache
+
+        poetry_cache.prepare(cache_dir)
     if backend is not None and not _hook_requirements_met(project, backend, system.backend, kinds):
         backend = None  # e.g. setuptools without the wheel package: a fresh environment gets it
     staging = fsutil.staging_dir_beside(out / ".build")
