@@ -14,7 +14,6 @@ from maestro_cli.scan.fingerprint import (
     fingerprint_source,
     minhash,
     normalise,
-    unpacked,
 )
 
 from .conftest import FIXTURES
@@ -25,7 +24,7 @@ SHIPPING_REGISTRY = FIXTURES / "shipping-service" / "shipping" / "common" / "ser
 
 def units_of(repo: str, path: Path, min_lines: int = 5) -> list[Unit]:
     _, _, prints = fingerprint_source(path.read_bytes(), min_lines)
-    return [Unit(repo, path.name, kind, name, start, end, unpacked(signature)) for kind, name, start, end, signature in prints]
+    return [Unit(repo, path.name, kind, name, start, end, signature) for kind, name, start, end, signature in prints]
 
 
 def test_names_strings_comments_and_layout_do_not_change_the_normalised_code() -> None:

@@ -9,14 +9,13 @@ functions of two copied modules) says nothing new and is left out.
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations, compress
-from operator import xor
+from itertools import combinations, compress, repeat
+from operator import getitem, xor
 
-from .fingerprint import BINS, estimated_similarity
+from .fingerprint import BINS, WORD, estimated_similarity
 from .model import DuplicateGroup, DuplicateMember
 
 # rows per band, most selective first; the chosen one puts the LSH threshold (1/bands)**(1/rows)
@@ -38,7 +37,7 @@ class Unit:
     name: str
     start: int
     end: int
-    signature: array[int]  # BINS values, array("q")
+    signature: bytes  # BINS values packed as array("q")
 
     @property
     def lines(self) -> int:
@@ -95,14 +94,17 @@ def _similar_pairs(units: Sequence[Unit], similarity: float) -> dict[tuple[int, 
     bands = BINS // rows
     # every band of every unit as one int: the band's hash salted with its kind and position, made
     # in C (zip over one iterator cuts a signature into bands); hash collisions only add candidates
+    # in C: a band is a slice of the packed signature, and bytes hash without making an int per value
+    # (unlike tuples, bytes hash differently in each process: the keys only group within this run)
     salts = {kind: [hash((kind, band)) for band in range(bands)] for kind in _KIND_ORDER}
+    band_slices = [slice(band * rows * WORD, (band + 1) * rows * WORD) for band in range(bands)]
     keys: list[int] = []
     for unit in units:
-        keys += map(xor, map(hash, zip(*[iter(unit.signature)] * rows)), salts[unit.kind])
+        keys += map(xor, map(hash, map(getitem, repeat(unit.signature, bands), band_slices)), salts[unit.kind])
     # most keys are unique: count them in C and visit only the positions of repeated ones
-    shared = {key for key, count in Counter(keys).items() if count > 1}
+    counts = Counter(keys)
     buckets: dict[int, list[int]] = defaultdict(list)
-    for position in compress(range(len(keys)), map(shared.__contains__, keys)):
+    for position in compress(range(len(keys)), map((1).__lt__, map(counts.__getitem__, keys))):
         buckets[keys[position]].append(position // bands)
     scored: dict[tuple[int, int], float] = {}
     for bucket in buckets.values():

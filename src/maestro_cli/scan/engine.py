@@ -20,7 +20,6 @@ from ..extract.distributions import DistributionResolver
 from ..extract.roots import top_level_modules
 from .candidates import project_folder, repo_candidates
 from .duplicates import Unit, find_duplicates
-from .fingerprint import unpacked
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
 from .repos import LegacyRepo, find_repos
 from .sources import read_sources
@@ -83,7 +82,7 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
         for path in repo.files:
             lines[path], loc[path], unit_prints = print_of[path]
             for kind, name, start, end, signature in unit_prints:
-                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, unpacked(signature)))
+                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, signature))
         candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
         summaries.append(
             Repo(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from ..errors import InputError
@@ -75,9 +76,10 @@ def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
     files: list[Path] = []
     modules: dict[Path, str] = {}
     relative_paths: dict[Path, str] = {}
+    packages = _PackageNames(root)
     for folder, names in python_files(root, warnings):
         relative = folder.relative_to(root).as_posix()
-        package = module_name(folder / "__init__.py", find_import_root(folder / "__init__.py", root))
+        package = packages.dotted(folder)
         for file_name in names:
             path = folder / file_name
             files.append(path)
@@ -89,16 +91,39 @@ def _load(root: Path, name: str, shown: str, warnings: list[str]) -> LegacyRepo:
     return LegacyRepo(name, root, shown, import_roots, tuple(files), modules, relative_paths)
 
 
+class _PackageNames:
+    """The dotted name of the package in each folder, by extract's rules (``find_import_root``), with
+    each folder's ``__init__.py`` looked up once, not again for every folder below it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.import_roots: dict[Path, Path] = {}
+
+    def dotted(self, folder: Path) -> str:
+        return module_name(folder / "__init__.py", self.import_root(folder))
+
+    def import_root(self, folder: Path) -> Path:
+        """``find_import_root(folder / "__init__.py", root)``: a package's is its parent's."""
+        found = self.import_roots.get(folder)
+        if found is None:
+            if folder != self.root and (folder / "__init__.py").exists():
+                found = self.import_root(folder.parent)
+            else:
+                found = find_import_root(folder / "__init__.py", self.root)
+            self.import_roots[folder] = found
+        return found
+
+
 def python_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, list[str]]]:
     """Each folder below ``root`` with the names of its Python files, skipping what extract's
     ``walk_files`` skips (virtualenvs, caches, build output, hidden folders, links out of ``root``),
     with one ``scandir`` per folder and no path object per file: a scan lists every file of every repo.
     """
-    pending = [root]
+    pending = [str(root)]  # folders as strings: a Path for each of thousands of folders costs more than listing it
     while pending:
         folder = pending.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            entries = sorted(os.scandir(folder), key=attrgetter("name"))
         except OSError as exc:
             warnings.append(f"{folder}: cannot list: {exc.strerror}")
             continue
@@ -110,11 +135,11 @@ def python_files(root: Path, warnings: list[str]) -> Iterator[tuple[Path, list[s
                 # a linked folder inside the repo holds files the scan reads where they are (and a
                 # link to a parent would never end)
                 if not entry.is_symlink() and entry.name not in SKIPPED_DIRS and not entry.name.startswith(".") and not entry.name.endswith(".egg-info"):
-                    pending.append(Path(entry.path))
+                    pending.append(entry.path)
             elif entry.name.endswith(".py") and entry.is_file():
                 names.append(entry.name)
         if names:
-            yield folder, names
+            yield Path(folder), names
 
 
 def _inside(path: Path, root: Path) -> bool:
