@@ -74,3 +74,38 @@ def test_inputs_sort_projects_files_and_folders(built, tmp_path):
     assert sorted(inputs.files) == sorted(files)
     with pytest.raises(InputError, match="no distributions"):
         collect_inputs([tmp_path / "src" / project_dir.name / "src"])
+
+
+def test_a_file_that_passed_is_not_checked_again_unless_renamed(built, tmp_path, monkeypatch):
+    from maestro_cli.publish import distfiles
+    from maestro_cli.publish.distfiles import read_distributions
+
+    files = built(dependencies=("packaging>=20",))
+    cache = tmp_path / "cache"
+    first = read_distributions(files, cache_dir=cache)
+    assert (cache / "publish" / "checked.json").is_file()
+
+    def unreadable(path: Path) -> bytes:
+        raise InputError(f"{path}: read again")
+
+    monkeypatch.setattr(distfiles, "_metadata_bytes", unreadable)
+    again = read_distributions(files, cache_dir=cache)
+    assert [(d.filename, d.sha256, d.project, d.dependencies(), form_fields(d)) for d in again] == [
+        (d.filename, d.sha256, d.project, d.dependencies(), form_fields(d)) for d in first
+    ]
+    renamed = tmp_path / files[0].name.replace("-1.0.0", "-2.0.0")  # same bytes, another name: checked
+    shutil.copy(files[0], renamed)
+    with pytest.raises(InputError, match="read again"):
+        read_distributions([renamed], cache_dir=cache)
+    with pytest.raises(InputError, match="read again"):
+        read_distributions(files)  # no cache folder: every file is checked
+
+
+def test_a_file_that_failed_is_checked_every_time(built, tmp_path):
+    from maestro_cli.publish.distfiles import read_distributions
+
+    wheel = _wheel(built(readme=""))
+    for _ in range(2):
+        with pytest.raises(InputError, match=r"the long description is missing"):
+            read_distributions([wheel], cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "publish" / "checked.json").exists()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .checked import CheckedFiles
 
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -75,6 +76,8 @@ class Distribution:
     filetype: str  # "bdist_wheel" or "sdist", the upload API's names
     pyversion: str  # a wheel's python tag, or "source"
     digest: FileDigest
+    project: str  # the normalised project name (PEP 503), as indexes file it
+    requires: frozenset[str]  # normalised names of every project it requires (any extra, any marker)
     metadata: dict[str, Any] = field(repr=False)  # packaging's RawMetadata
 
     @property
@@ -90,13 +93,6 @@ class Distribution:
         return str(self.metadata["version"])
 
     @property
-    def project(self) -> str:
-        """The normalised project name (PEP 503), as indexes file it."""
-        from packaging.utils import canonicalize_name
-
-        return str(canonicalize_name(self.name))
-
-    @property
     def size(self) -> int:
         return self.digest.size
 
@@ -105,17 +101,7 @@ class Distribution:
         return self.digest.sha256
 
     def dependencies(self) -> set[str]:
-        """Normalised names of every project this one requires (any extra, any marker)."""
-        from packaging.requirements import InvalidRequirement, Requirement
-        from packaging.utils import canonicalize_name
-
-        names = set()
-        for line in self.metadata.get("requires_dist", []):
-            try:
-                names.add(str(canonicalize_name(Requirement(line).name)))
-            except InvalidRequirement:
-                continue  # cannot happen after read_distribution, whose validation rejects it
-        return names
+        return set(self.requires)
 
 
 @dataclass
@@ -171,24 +157,53 @@ def digest_file(path: Path) -> FileDigest:
     return FileDigest(size, sha256.hexdigest(), blake2.hexdigest())
 
 
-def read_distribution(path: Path) -> Distribution:
-    """Read and check one file; every problem is an :class:`InputError` naming the file."""
-    raw = _metadata_bytes(path)
-    metadata = _parsed_metadata(path, raw)
-    filetype, pyversion = _check_filename(path, metadata)
+def read_distribution(path: Path, checked: CheckedFiles | None = None) -> Distribution:
+    """Read and check one file; every problem is an :class:`InputError` naming the file.
+
+    A file ``checked`` has seen pass, with the same name and sha256, is not read or checked again.
+    """
+    digest = digest_file(path)
+    known = checked.get(path.name, digest.sha256) if checked is not None else None
+    if known is not None:
+        try:
+            return Distribution(
+                path, known["filetype"], known["pyversion"], digest, known["project"], frozenset(known["requires"]), known["metadata"]
+            )
+        except (KeyError, TypeError):
+            pass  # an entry of another shape: check the file again
+    metadata = _parsed_metadata(path, _metadata_bytes(path))
+    filetype, pyversion, project = _check_filename(path, metadata)
     _check_description(path, metadata)
-    return Distribution(path, filetype, pyversion, digest_file(path), metadata)
+    requires = _required_projects(metadata)
+    if checked is not None:
+        entry = {"filetype": filetype, "pyversion": pyversion, "project": project, "requires": sorted(requires), "metadata": metadata}
+        checked.add(path.name, digest.sha256, entry)
+    return Distribution(path, filetype, pyversion, digest, project, requires, metadata)
 
 
-def read_distributions(paths: Iterable[Path]) -> list[Distribution]:
+def read_distributions(paths: Iterable[Path], *, cache_dir: Path | None = None) -> list[Distribution]:
+    """Every file read and checked; with ``cache_dir``, files that passed before are not checked again."""
+    checked = CheckedFiles(cache_dir)
     distributions: dict[str, Distribution] = {}
     for path in paths:
-        dist = read_distribution(path)
+        dist = read_distribution(path, checked)
         earlier = distributions.get(dist.filename)
         if earlier is not None and earlier.path.resolve() != path.resolve():
             raise InputError(f"{dist.filename} is given twice: {earlier.path} and {path}")
         distributions[dist.filename] = dist
+    checked.save()
     return list(distributions.values())
+
+
+def _required_projects(metadata: dict[str, Any]) -> frozenset[str]:
+    lines = metadata.get("requires_dist", [])
+    if not lines:
+        return frozenset()  # without importing packaging's requirement parser
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    # every line parses: _parsed_metadata validated requires_dist
+    return frozenset(str(canonicalize_name(Requirement(line).name)) for line in lines)
 
 
 def _metadata_bytes(path: Path) -> bytes:
@@ -233,8 +248,11 @@ def _parsed_metadata(path: Path, raw: bytes) -> dict[str, Any]:
     return dict(parsed)
 
 
-def _check_filename(path: Path, metadata: dict[str, Any]) -> tuple[str, str]:
-    """The file name must name the same project and version as the metadata inside it."""
+def _check_filename(path: Path, metadata: dict[str, Any]) -> tuple[str, str, str]:
+    """The file name must name the same project and version as the metadata inside it.
+
+    Returns the upload API's file type, the python tag, and the normalised project name.
+    """
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
@@ -261,7 +279,7 @@ def _check_filename(path: Path, metadata: dict[str, Any]) -> tuple[str, str]:
             f"{path}: the file name says {name} {version} but its metadata says {meta_name} {meta_version}",
             hint="rebuild the distribution instead of renaming it",
         )
-    return filetype, pyversion
+    return filetype, pyversion, str(name)
 
 
 def _check_description(path: Path, metadata: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ class PublishRequest:
     paths: list[Path] = field(default_factory=list)  # empty: ./dist, or build . when there is no dist/
     target: RepositoryRequest = field(default_factory=RepositoryRequest)
     options: UploadOptions = field(default_factory=UploadOptions)
-    cache_dir: Path | None = None  # for the builds of project folders (see build.BuildRequest)
+    cache_dir: Path | None = None  # for builds (see build.BuildRequest) and checks (see checked.py)
 
 
 @dataclass
@@ -74,7 +74,7 @@ def publish(
                 on_build(project)
             builds.append(build_project(project, Path(scratch) / str(number), cache_dir=request.cache_dir))
         built = [file.path for build in builds for file in build.files]
-        dists = read_distributions([*inputs.files, *built])
+        dists = read_distributions([*inputs.files, *built], cache_dir=request.cache_dir)
         uploader = Uploader(repository, request.options, on_progress=on_progress)
         try:
             results = uploader.run(dists)
