@@ -126,3 +126,22 @@ def test_a_command_runs_with_only_itself_registered(run_cli) -> None:
     result = run_cli("run-plan", "--help")
     assert result.exit_code == 0
     assert "Example: maestro run-plan" in result.stdout
+
+
+def test_a_command_runs_with_a_slower_gc_pace_and_leaves_it_as_it_was(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from maestro_cli import config
+
+    seen: list[tuple[int, ...]] = []
+    load_settings = config.load_settings
+
+    def recording(**kwargs: object) -> config.Settings:
+        seen.append(gc.get_threshold())
+        return load_settings(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", recording)
+    before = gc.get_threshold()
+    assert run_cli("config", "show").exit_code == 0
+    assert seen and seen[0][0] >= 100_000  # start-up's objects are traced every 100k allocations, not 700
+    assert gc.get_threshold() == before

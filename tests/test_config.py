@@ -123,3 +123,14 @@ def test_secrets_are_masked_inside_rich_tables(capsys: pytest.CaptureFixture[str
     Console(color=False).print(table)
     out = capsys.readouterr().out
     assert "tabled-secret-42" not in out and "****" in out
+
+
+@pytest.mark.parametrize("xdg_cache_home", [None, "", "   ", "/srv/cache"])
+def test_the_default_cache_dir_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch, xdg_cache_home: str | None) -> None:
+    from platformdirs import user_cache_dir
+
+    if xdg_cache_home is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg_cache_home)
+    assert load_settings(cwd=Path.cwd(), environ={}).cache_dir == Path(user_cache_dir("maestro"))

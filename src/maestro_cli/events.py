@@ -6,7 +6,6 @@ knowing who listens; the CLI decides which listeners are attached for one invoca
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ class Artifact:
 
     @classmethod
     def from_file(cls, path: Path) -> Artifact:
+        import hashlib  # OpenSSL's load is a cost of every start otherwise, and most emit nothing
+
         digest = hashlib.sha256()
         with open(path, "rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):

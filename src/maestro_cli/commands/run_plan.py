@@ -192,8 +192,8 @@ class _Progress:
         return f"done {self.done}/{self.total}, failed {self.failed}"
 
     def on_event(self, event: str, run: StepRun) -> None:
-        if not run.selected:
-            return
+        if not run.selected or (self._progress is None and self.console.quiet):
+            return  # -q and no terminal: nothing to show, and two calls per step to make cheap
         with self.lock:
             if event == "finished":
                 self.done += 1
