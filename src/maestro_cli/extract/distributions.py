@@ -69,6 +69,14 @@ class DistributionResolver:
     def ambiguous_table(self) -> Mapping[str, list[str]]:
         return self._ambiguous if self._ambiguous is not None else self._shipped["ambiguous"]  # type: ignore[return-value]
 
+    def load(self) -> None:
+        """Read the environment and the shipped table now rather than on first need (for a caller
+        with time to spare, such as ``maestro scan`` while its workers parse)."""
+        if self._environment is None:
+            installed_modules(self._cache_dir)
+        if self._table is None or self._ambiguous is None:
+            self._shipped  # noqa: B018  # a cached_property: reading it is loading it
+
     def resolve(self, module: str) -> Resolution:
         top = module.split(".")[0]
         installed = self.environment.get(top, [])

@@ -24,7 +24,7 @@ from ..extract.declared import Declared
 from ..extract.distributions import DistributionResolver
 from ..extract.inference import infer_requirements
 from .model import Candidate, Crossing, Verdict
-from .repos import LegacyRepo, candidate_units
+from .repos import LegacyRepo
 
 DECLARATION_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "poetry.lock")
 
@@ -109,15 +109,17 @@ def _reachability(names: list[str], index: dict[str, int], edges: dict[str, list
 
 def repo_candidates(
     repo: LegacyRepo,
+    units: list[tuple[str, str, Path]],
     imports: dict[Path, ModuleImports],
     loc: dict[Path, int],
     resolver: DistributionResolver,
     declarations: Callable[[Path], Declared],
 ) -> list[Candidate]:
+    """Each of ``units`` (``repos.candidate_units``) judged and given its extract command."""
     graph = import_graph(repo, imports)
     tests = {name for name in graph.names if repo.is_test(graph.files[name])}
     found = []
-    for dotted, kind, path in candidate_units(repo):
+    for dotted, kind, path in units:
         members = graph.members(dotted, kind != "module")
         member_set = set(members)
         crossings = sorted(
@@ -174,14 +176,8 @@ def _with_command(candidate: Candidate, repo: LegacyRepo) -> Candidate:
     return replace(candidate, extract_command=shlex.join(words))
 
 
-def project_folder(folder: Path, root: Path) -> Path:
-    """The nearest folder from ``folder`` up to ``root`` that declares anything: where its declarations start."""
-    while folder != root and not _declares(folder):
-        folder = folder.parent
-    return folder
-
-
-def _declares(folder: Path) -> bool:
+def declares_anything(folder: Path) -> bool:
+    """Whether ``folder`` holds a file that declares requirements or a project."""
     try:
         names = os.listdir(folder)  # one system call, where testing each file name takes seven
     except OSError:

@@ -1,6 +1,7 @@
 """``maestro scan``'s core: find the repos, read every file once (cached), judge candidates, group copies.
 
-Reads only; the one thing written is the parse cache that ``maestro extract`` shares.
+Reads only; the things written are caches: the parse cache that ``maestro extract`` shares, and the
+scan's own file index per repo.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -18,11 +20,11 @@ from ..extract.analysis import ImportContext, ModuleImports, classify_scan
 from ..extract.declared import Declared, read_declarations
 from ..extract.distributions import DistributionResolver
 from ..extract.roots import top_level_modules
-from .candidates import project_folder, repo_candidates
+from .candidates import declares_anything, repo_candidates
 from .duplicates import Unit, find_duplicates
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
-from .repos import LegacyRepo, find_repos
-from .sources import read_sources
+from .repos import LegacyRepo, candidate_units, find_repos
+from .sources import Facts, read_sources
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,81 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
     warnings: list[str] = []
     step("finding repos")
     repos = find_repos(request.paths, warnings)
-    files = [path for repo in repos for path in repo.files]
-    step(f"reading {len(files)} files")
-    facts = read_sources(
-        [(repo.root, repo.files) for repo in repos], min_lines=request.min_lines, cache_dir=request.cache_dir, jobs=request.jobs
+    step(f"reading {sum(len(repo.files) for repo in repos)} files")
+    groundwork = _Groundwork(repos, request.cache_dir, warnings)
+    reading = read_sources(
+        [(repo.root, repo.files) for repo in repos],
+        min_lines=request.min_lines,
+        cache_dir=request.cache_dir,
+        jobs=request.jobs,
+        meanwhile=groundwork.lay,
     )
+    # the caches are written while the candidates are judged (SQLite and fsync wait without the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-cache") as saver:
+        saved = saver.submit(reading.save)
+        report = _judged(request, repos, reading.facts, groundwork, warnings, step)
+        saved.result()
+    return report
+
+
+class _Groundwork:
+    """What judging needs that no file's contents decide, laid while the worker processes parse: the
+    installed distributions, and each repo's candidates, top-level names and declarations (read in
+    judging's order, so that their warnings keep it). Anything not laid is made on first need."""
+
+    def __init__(self, repos: list[LegacyRepo], cache_dir: Path | None, warnings: list[str]) -> None:
+        self.repos = repos
+        self.resolver = DistributionResolver(cache_dir=cache_dir)
+        self.declarations = {repo.root: _declarations(repo.root, warnings) for repo in repos}
+        self._units: dict[Path, list[tuple[str, str, Path]]] = {}
+        self._contexts: dict[Path, ImportContext] = {}
+
+    def lay(self) -> None:
+        self.resolver.load()
+        for repo in self.repos:
+            for _, _, path in self.units(repo):
+                self.declarations[repo.root](path)
+            self.context(repo)
+
+    def units(self, repo: LegacyRepo) -> list[tuple[str, str, Path]]:
+        if repo.root not in self._units:
+            self._units[repo.root] = candidate_units(repo)
+        return self._units[repo.root]
+
+    def context(self, repo: LegacyRepo) -> ImportContext:
+        """Extract's classification with no SOURCE: every import of the repo's own modules is a legacy one."""
+        if repo.root not in self._contexts:
+            self._contexts[repo.root] = ImportContext("", frozenset(top_level_modules(repo.import_roots)))
+        return self._contexts[repo.root]
+
+
+def _judged(
+    request: ScanRequest,
+    repos: list[LegacyRepo],
+    facts: list[Facts],
+    groundwork: _Groundwork,
+    warnings: list[str],
+    step: Callable[[str], None],
+) -> ScanReport:
     step("judging candidates")
-    scan_of = {path: (scan, key) for path, (scan, key, _) in zip(files, facts, strict=True)}
-    print_of = {path: file_print for path, (_, _, file_print) in zip(files, facts, strict=True)}
-    resolver = DistributionResolver(cache_dir=request.cache_dir)
+    facts_of = dict(zip((path for repo in repos for path in repo.files), facts, strict=True))
     candidates: list[Candidate] = []
     units: list[Unit] = []
     summaries: list[Repo] = []
     for repo in repos:
-        imports = _classified(repo, {path: scan_of[path] for path in repo.files})
+        context = groundwork.context(repo)
+        imports: dict[Path, ModuleImports] = {}
         lines, loc = {}, {}
         for path in repo.files:
-            lines[path], loc[path], unit_prints = print_of[path]
+            scan, key, (lines[path], loc[path], unit_prints) = facts_of[path]
+            relative = repo.relative(path)
+            module = repo.modules.get(path, path.stem)
+            imports[path] = classify_scan(scan, key, relative, module, is_package=path.name == "__init__.py", context=context)
             for kind, name, start, end, signature in unit_prints:
-                units.append(Unit(repo.name, repo.relative(path), kind, name, start, end, signature))
-        candidates += repo_candidates(repo, imports, loc, resolver, _declarations(repo.root, warnings))
+                units.append(Unit(repo.name, relative, kind, name, start, end, signature))
+        candidates += repo_candidates(
+            repo, groundwork.units(repo), imports, loc, groundwork.resolver, groundwork.declarations[repo.root]
+        )
         summaries.append(
             Repo(
                 name=repo.name,
@@ -120,21 +177,12 @@ def _declarations(root: Path, warnings: list[str]) -> Callable[[Path], Declared]
         return found
 
     @cache
-    def for_folder(folder: Path) -> Declared:
-        return for_project(project_folder(folder, root))
+    def project_of(folder: Path) -> Path:
+        """The nearest folder from ``folder`` up to the root that declares anything; each folder is
+        listed once, however many candidates lie below it."""
+        return folder if folder == root or declares_anything(folder) else project_of(folder.parent)
 
-    return lambda path: for_folder(path if path.is_dir() else path.parent)
-
-
-def _classified(repo: LegacyRepo, scans: dict[Path, tuple]) -> dict[Path, ModuleImports]:
-    """Extract's classification with no SOURCE: every import of the repo's own modules is a legacy one."""
-    context = ImportContext("", frozenset(top_level_modules(repo.import_roots)))
-    return {
-        path: classify_scan(
-            scan, key, repo.relative(path), repo.modules.get(path, path.stem), is_package=path.name == "__init__.py", context=context
-        )
-        for path, (scan, key) in scans.items()
-    }
+    return lambda path: for_project(project_of(path if path.is_dir() else path.parent))
 
 
 class _Holdings:

@@ -20,7 +20,8 @@ import marshal
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..extract.scan import SCAN_VERSION, Scan, ScanCache, content_key, scan_source
@@ -40,10 +41,22 @@ PARALLEL_THRESHOLD_BYTES = 256 * 1024
 _CHUNKS_PER_JOB = 8
 
 
+@dataclass
+class Reading:
+    facts: list[Facts]  # in the order of the files given
+    save: Callable[[], None]  # writes what was new to the caches; another thread may run it
+
+
 def read_sources(
-    repos: Sequence[tuple[Path, Sequence[Path]]], *, min_lines: int, cache_dir: Path | None, jobs: int
-) -> list[Facts]:
-    """The facts of every file of every ``(root, files)`` pair, in order."""
+    repos: Sequence[tuple[Path, Sequence[Path]]],
+    *,
+    min_lines: int,
+    cache_dir: Path | None,
+    jobs: int,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> Reading:
+    """The facts of every file of every ``(root, files)`` pair; ``meanwhile`` runs in this process
+    while worker processes parse (or before the parsing, when there is none to hand out)."""
     started = time.time_ns()
     indexes = [_FileIndex.load(cache_dir, root, min_lines) for root, _ in repos]
     paths = [path for _, files in repos for path in files]
@@ -59,15 +72,21 @@ def read_sources(
             if facts[position] is None:
                 unread.append(position)
             position += 1
-    if unread:
-        _read_unknown(paths, unread, facts, min_lines=min_lines, cache_dir=cache_dir, jobs=jobs)
+    new_rows = _read_unknown(paths, unread, facts, min_lines=min_lines, cache_dir=cache_dir, jobs=jobs, meanwhile=meanwhile)
     known: list[Facts] = facts  # type: ignore[assignment]  # every position is filled now
-    position = 0
-    for index, (_, files) in zip(indexes, repos, strict=True):
-        end = position + len(files)
-        index.save_if_changed(files, stats[position:end], known[position:end], started)
-        position = end
-    return known
+
+    def save() -> None:
+        if cache_dir is not None and new_rows:
+            cache = ScanCache.open(cache_dir)
+            cache.put_many(new_rows)  # type: ignore[arg-type]
+            cache.close()
+        position = 0
+        for index, (_, files) in zip(indexes, repos, strict=True):
+            end = position + len(files)
+            index.save_if_changed(files, stats[position:end], known[position:end], started)
+            position = end
+
+    return Reading(known, save)
 
 
 def _read_unknown(
@@ -78,19 +97,24 @@ def _read_unknown(
     min_lines: int,
     cache_dir: Path | None,
     jobs: int,
-) -> None:
-    """Fill ``facts`` at ``unread`` from the content cache, else from parsing and fingerprinting."""
+    meanwhile: Callable[[], None],
+) -> dict[str, object]:
+    """Fill ``facts`` at ``unread`` from the content cache, else from parsing and fingerprinting;
+    returns the cache rows that parsing made."""
     contents = {position: _read(paths[position]) for position in unread}
     keys = {position: content_key(data) for position, data in contents.items()}
     print_keys = {position: _print_key(key, min_lines) for position, key in keys.items()}
-    cache = ScanCache.open(cache_dir) if cache_dir is not None else None
-    cached = cache.get_many([*keys.values(), *print_keys.values()]) if cache is not None else {}
+    cached: dict[str, object] = {}
+    if cache_dir is not None and unread:
+        cache = ScanCache.open(cache_dir)
+        cached = cache.get_many([*keys.values(), *print_keys.values()])  # type: ignore[assignment]
+        cache.close()
     work = [
         (position, contents[position], keys[position] not in cached, print_keys[position] not in cached)
         for position in unread
         if keys[position] not in cached or print_keys[position] not in cached
     ]
-    fresh = _parse_and_fingerprint(work, min_lines, jobs)
+    fresh = _parse_and_fingerprint(work, min_lines, jobs, meanwhile)
     new_rows: dict[str, object] = {}
     for position in unread:
         scan, file_print = fresh.get(position, (None, None))
@@ -103,9 +127,7 @@ def _read_unknown(
         else:
             new_rows[print_keys[position]] = file_print
         facts[position] = (scan, keys[position], file_print)  # type: ignore[assignment]
-    if cache is not None:
-        cache.put_many(new_rows)  # type: ignore[arg-type]
-        cache.close()
+    return new_rows
 
 
 def _read(path: Path) -> bytes:
@@ -127,8 +149,11 @@ def facts_of(data: bytes, need_scan: bool, need_print: bool, min_lines: int) -> 
 _Work = tuple[int, bytes, bool, bool]  # (position, bytes, need scan, need fingerprint)
 
 
-def _parse_and_fingerprint(work: list[_Work], min_lines: int, jobs: int) -> dict[int, tuple[Scan | None, FilePrint | None]]:
+def _parse_and_fingerprint(
+    work: list[_Work], min_lines: int, jobs: int, meanwhile: Callable[[], None]
+) -> dict[int, tuple[Scan | None, FilePrint | None]]:
     if jobs <= 1 or sum(len(data) for _, data, _, _ in work) < PARALLEL_THRESHOLD_BYTES:
+        meanwhile()
         return _chunk_facts(work, min_lines)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -136,7 +161,9 @@ def _parse_and_fingerprint(work: list[_Work], min_lines: int, jobs: int) -> dict
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     found: dict[int, tuple[Scan | None, FilePrint | None]] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        # the first submit starts every worker, so ``meanwhile`` never runs beside a fork
         futures = [pool.submit(_chunk_facts, chunk, min_lines) for chunk in _chunks(work, jobs * _CHUNKS_PER_JOB)]
+        meanwhile()
         for future in futures:
             found.update(future.result())
     return found
