@@ -6,12 +6,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .build import ProjectBuild, build_project, builds_document
 from .credentials import Prompt, RepositoryRequest, resolve_repository
 from .distfiles import collect_inputs, read_distributions
 from .upload import FileResult, Outcome, ProgressCallback, Uploader, UploadOptions
+
+if TYPE_CHECKING:
+    from .build import ProjectBuild
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def publish(
     dry_run = request.options.dry_run
     repository = resolve_repository(request.target, prompt=None if dry_run else prompt, ask_password=not dry_run)
     with tempfile.TemporaryDirectory(prefix="maestro-publish-") as scratch:
-        builds = []
+        builds: list[ProjectBuild] = []
+        if inputs.projects:  # the build machinery (tomllib, subprocess, the backends) only when needed
+            from .build import build_project
         for number, project in enumerate(inputs.projects):
             if on_build is not None:
                 on_build(project)
@@ -86,6 +90,8 @@ def publish(
 
 def result_document(result: PublishResult) -> dict[str, Any]:
     """The ``--json`` form of a publish: plain values only, secrets never among them."""
+    from .build import builds_document
+
     return {
         "repository": result.repository,
         "index_url": result.index_url,
