@@ -145,3 +145,20 @@ def test_a_command_runs_with_a_slower_gc_pace_and_leaves_it_as_it_was(run_cli, m
     assert run_cli("config", "show").exit_code == 0
     assert seen and seen[0][0] >= 100_000  # start-up's objects are traced every 100k allocations, not 700
     assert gc.get_threshold() == before
+
+
+def test_the_console_script_exits_with_the_objects_frozen() -> None:
+    """Shutdown's collection skips frozen objects: the interpreter does not trace them once more."""
+    import gc
+
+    from maestro_cli.cli import _exit
+
+    try:
+        with pytest.raises(SystemExit) as exited:
+            _exit(None, 3)
+        assert exited.value.code == 3
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert _exit([], 3) == 3  # in-process: the code comes back, nothing frozen
+    assert gc.get_freeze_count() == 0
