@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from ..errors import UsageError
@@ -22,6 +22,7 @@ from ..extract.distributions import DistributionResolver
 from ..extract.roots import top_level_modules
 from .candidates import declares_anything, repo_candidates
 from .duplicates import Unit, find_duplicates
+from .known_groups import KnownGroups
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
 from .repos import LegacyRepo, candidate_units, find_repos
 from .sources import Facts, read_sources
@@ -77,9 +78,10 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
     )
     # the caches are written while the candidates are judged (SQLite and fsync wait without the GIL)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-cache") as saver:
-        saved = saver.submit(reading.save)
-        report = _judged(request, repos, reading.facts, groundwork, warnings, step)
-        saved.result()
+        saving = [saver.submit(reading.save)]
+        report = _judged(request, repos, reading.facts, groundwork, warnings, step, lambda task: saving.append(saver.submit(task)))
+        for saved in saving:
+            saved.result()
     return report
 
 
@@ -121,11 +123,21 @@ def _judged(
     groundwork: _Groundwork,
     warnings: list[str],
     step: Callable[[str], None],
+    later: Callable[[Callable[[], None]], None],
 ) -> ScanReport:
+    """The report; ``later`` takes cache writes to do beside the rest of the work."""
     step("judging candidates")
     facts_of = dict(zip((path for repo in repos for path in repo.files), facts, strict=True))
+    known_groups = KnownGroups.for_scan(
+        request.cache_dir,
+        (repo.root for repo in repos),
+        request.similarity,
+        request.min_lines,
+        ((repo.name, repo.relative(path), facts_of[path][1]) for repo in repos for path in repo.files),
+    )
+    duplicates = known_groups.load()
     candidates: list[Candidate] = []
-    units: list[Unit] = []
+    units: list[Unit] = []  # only made when the groups are not known
     summaries: list[Repo] = []
     for repo in repos:
         context = groundwork.context(repo)
@@ -136,8 +148,8 @@ def _judged(
             relative = repo.relative(path)
             module = repo.modules.get(path, path.stem)
             imports[path] = classify_scan(scan, key, relative, module, is_package=path.name == "__init__.py", context=context)
-            for kind, name, start, end, signature in unit_prints:
-                units.append(Unit(repo.name, relative, kind, name, start, end, signature))
+            if duplicates is None:
+                units += (Unit(repo.name, relative, kind, name, start, end, signature) for kind, name, start, end, signature in unit_prints)
         candidates += repo_candidates(
             repo, groundwork.units(repo), imports, loc, groundwork.resolver, groundwork.declarations[repo.root]
         )
@@ -151,8 +163,10 @@ def _judged(
                 unparsable=sum(1 for m in imports.values() if m.error is not None),
             )
         )
-    step("grouping duplicates")
-    duplicates = find_duplicates(units, request.similarity)
+    if duplicates is None:
+        step("grouping duplicates")
+        duplicates = find_duplicates(units, request.similarity)
+        later(partial(known_groups.save, duplicates))
     holdings = _Holdings(duplicates)
     ordered = ranked([replace(c, copies=holdings.copies_of(c)) for c in candidates])
     top = [c for c in ordered if c.verdict is not Verdict.BLOCKED][: request.top]
