@@ -29,6 +29,7 @@ from .. import events, fsutil
 from ..errors import BuildError, InputError, Location, OutputExistsError
 from ..events import Artifact
 from .distfiles import digest_file, is_project
+from .environment import satisfied
 
 # PEP 517: a project without [build-system] is built with setuptools' legacy backend.
 FALLBACK_REQUIRES = ["setuptools>=40.8.0"]
@@ -95,12 +96,12 @@ def build_project(
 ) -> ProjectBuild:
     """Build into a staging folder beside ``out``, then move the files in (never over one without force)."""
     system = read_build_system(project)
-    backend = in_process_backend(system)
+    backend = in_process_backend(system, cache_dir=cache_dir)
     if backend is not None and cache_dir is not None and system.backend.startswith("poetry.core."):
         from . import poetry_cache
 
         poetry_cache.prepare(cache_dir)
-    if backend is not None and not _hook_requirements_met(project, backend, system.backend, kinds):
+    if backend is not None and not _hook_requirements_met(project, backend, system.backend, kinds, cache_dir):
         backend = None  # e.g. setuptools without the wheel package: a fresh environment gets it
     staging = fsutil.staging_dir_beside(out / ".build")
     try:
@@ -145,12 +146,12 @@ def read_build_system(project: Path) -> BuildSystem:
     return BuildSystem(requires, backend, backend_path)
 
 
-def in_process_backend(system: BuildSystem) -> Any | None:
+def in_process_backend(system: BuildSystem, *, cache_dir: Path | None = None) -> Any | None:
     """The backend object when this environment can run it as the project asks, else None.
 
     An in-tree backend (``backend-path``) is project code with its own expectations: isolated.
     """
-    if system.backend_path or not all(_satisfied(requirement) for requirement in system.requires):
+    if system.backend_path or not satisfied(system.requires, cache_dir=cache_dir):
         return None
     module_name, _, attribute = system.backend.partition(":")
     try:
@@ -160,24 +161,6 @@ def in_process_backend(system: BuildSystem) -> Any | None:
     except (ImportError, AttributeError):
         return None
     return backend
-
-
-def _satisfied(line: str) -> bool:
-    from importlib import metadata
-
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requirement = Requirement(line)
-    except InvalidRequirement:
-        return False
-    if requirement.marker is not None and not requirement.marker.evaluate():
-        return True
-    try:
-        installed = metadata.version(requirement.name)
-    except metadata.PackageNotFoundError:
-        return False
-    return requirement.specifier.contains(installed, prereleases=True)
 
 
 @contextlib.contextmanager
@@ -194,13 +177,15 @@ def _inside(project: Path) -> Iterator[io.StringIO]:
             os.chdir(previous)
 
 
-def _hook_requirements_met(project: Path, backend: Any, backend_name: str, kinds: Sequence[str]) -> bool:
+def _hook_requirements_met(
+    project: Path, backend: Any, backend_name: str, kinds: Sequence[str], cache_dir: Path | None
+) -> bool:
     """What the backend asks for at build time (PEP 517 ``get_requires_for_build_*``) is installed here."""
     for kind in kinds:
         hook = getattr(backend, f"get_requires_for_build_{kind}", None)
         if hook is not None:
             requirements = _call_hook(project, backend_name, f"get the requirements of a {kind}", hook, {})
-            if not all(_satisfied(line) for line in requirements):
+            if not satisfied(requirements, cache_dir=cache_dir):
                 return False
     return True
 

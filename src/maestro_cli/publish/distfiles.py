@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..errors import InputError
-from .checked import CheckedFiles
+from .cachefile import CacheFile
 
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 PROJECT_MARKERS = ("pyproject.toml", "setup.py")
 # Chunk size for hashing and streaming: big enough for disk throughput, small enough for memory.
 CHUNK_SIZE = 1 << 20
+# Files remembered as checked, the oldest forgotten first: a few hundred releases' worth.
+CHECKED_MAX = 2000
 
 # Core-metadata fields as the upload form names them (warehouse's parse_form_metadata, reversed).
 _FORM_FIELDS = {
@@ -157,14 +160,15 @@ def digest_file(path: Path) -> FileDigest:
     return FileDigest(size, sha256.hexdigest(), blake2.hexdigest())
 
 
-def read_distribution(path: Path, checked: CheckedFiles | None = None) -> Distribution:
+def read_distribution(path: Path, checked: CacheFile | None = None) -> Distribution:
     """Read and check one file; every problem is an :class:`InputError` naming the file.
 
-    A file ``checked`` has seen pass, with the same name and sha256, is not read or checked again.
+    A file ``checked`` holds, by name and sha256, passed before: it is not read or checked again.
     """
     digest = digest_file(path)
-    known = checked.get(path.name, digest.sha256) if checked is not None else None
-    if known is not None:
+    key = f"{__version__} {path.name} {digest.sha256}"  # another maestro may check otherwise
+    known = checked.get(key) if checked is not None else None
+    if isinstance(known, dict):
         try:
             return Distribution(
                 path, known["filetype"], known["pyversion"], digest, known["project"], frozenset(known["requires"]), known["metadata"]
@@ -176,14 +180,18 @@ def read_distribution(path: Path, checked: CheckedFiles | None = None) -> Distri
     _check_description(path, metadata)
     requires = _required_projects(metadata)
     if checked is not None:
-        entry = {"filetype": filetype, "pyversion": pyversion, "project": project, "requires": sorted(requires), "metadata": metadata}
-        checked.add(path.name, digest.sha256, entry)
+        checked.put(key, {"filetype": filetype, "pyversion": pyversion, "project": project, "requires": sorted(requires), "metadata": metadata})
     return Distribution(path, filetype, pyversion, digest, project, requires, metadata)
 
 
 def read_distributions(paths: Iterable[Path], *, cache_dir: Path | None = None) -> list[Distribution]:
-    """Every file read and checked; with ``cache_dir``, files that passed before are not checked again."""
-    checked = CheckedFiles(cache_dir)
+    """Every file read and checked.
+
+    The checks (archive, metadata validation, rendering) and their imports cost more than uploading a
+    small file, and their verdict depends only on the file's bytes and name: with ``cache_dir``, a
+    file published again (a rerun CI job, TestPyPI then PyPI) is checked once. Only passes are kept.
+    """
+    checked = CacheFile(cache_dir / "publish" / "checked.json" if cache_dir is not None else None, max_entries=CHECKED_MAX)
     distributions: dict[str, Distribution] = {}
     for path in paths:
         dist = read_distribution(path, checked)
