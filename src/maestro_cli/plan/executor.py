@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from .. import redaction
 
@@ -58,18 +58,17 @@ class LocalExecutor:
     def execute(self, request: AttemptRequest) -> StepResult:
         step = request.step
         started = time.monotonic()
-        self._make_dir(request.log_path.parent)
+        logs = request.log_path.parent
+        self._make_dir(logs)
         # beside the log, and not created here: a step that writes no output costs no file
-        output_file = request.log_path.parent / f".{step.id}.outputs-{request.attempt}"
-        with open(request.log_path, "a", encoding="utf-8") as raw_log:
-            log = ScrubbedLog(raw_log)
+        output_file = logs / f".{step.id}.outputs-{request.attempt}"
+        with ScrubbedLog(request.log_path) as log:
             log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
-            log.flush()
             context = StepContext(
                 workdir=request.workdir,
                 env=self._environment(request, output_file),
                 results_dir=request.results_dir,
-                attachments_dir=request.results_dir / "attachments" / step.id,
+                attachments_dir=request.results_dir.joinpath("attachments", step.id),
                 log=log,
                 output_file=output_file,
                 attempt=request.attempt,
@@ -110,20 +109,31 @@ class LocalExecutor:
 
 
 class ScrubbedLog(io.TextIOBase):
-    """A log that masks secrets in whatever an adapter writes to it, not only in process output."""
+    """A step's log, opened for appending: what is written to it is masked of secrets (whoever
+    writes, an adapter or a process's output) and reaches the file at once.
 
-    def __init__(self, target: TextIO) -> None:
-        self._target = target
+    Unbuffered on purpose: every writer flushed after each write anyway (``tail -f`` follows a
+    running step), and writing to the descriptor spares a text-mode open's three layers and six
+    system calls, for each of a plan's steps.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
 
     def write(self, text: str) -> int:
-        self._target.write(redaction.scrub(text))
+        data = redaction.scrub(text).encode("utf-8")
+        while data:
+            data = data[os.write(self._fd, data) :]
         return len(text)
-
-    def flush(self) -> None:
-        self._target.flush()
 
     def writable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
 
 
 def read_outputs(path: Path) -> dict[str, str] | None:

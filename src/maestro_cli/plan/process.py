@@ -145,8 +145,7 @@ def _supervise(
 ) -> Completed:
     """Copy output to the log while waiting; stop the group on deadline or cancel."""
     assert process.stdout is not None
-    pipe = process.stdout.fileno()
-    os.set_blocking(pipe, False)
+    pipe = process.stdout.fileno()  # read only once select says it is readable: no read blocks
     sink = _LogSink(log)
     exit_watch = _exit_watch(process.pid)
     timed_out = cancelled = False
@@ -279,10 +278,7 @@ class _LogSink:
 
     def read_from(self, fd: int) -> bool:
         """Read one chunk; False at end of file."""
-        try:
-            data = os.read(fd, _CHUNK)
-        except BlockingIOError:
-            return True
+        data = os.read(fd, _CHUNK)
         if not data:
             return False
         self._write(self._decoder.decode(data))
