@@ -123,9 +123,8 @@ def _show_levels(console: Console, prepared: PreparedPlan) -> int:
 
 
 def _show_report(console: Console, report: RunReport) -> None:
-    document = report.to_dict()
     if console.json_mode:
-        console.print_json({"results_dir": str(report.results_dir), **document})
+        console.print_json({"results_dir": str(report.results_dir), **report.to_dict()})
         return
     from ..plan.services import tail
 
@@ -140,7 +139,7 @@ def _show_report(console: Console, report: RunReport) -> None:
         if run.fails_run and run.attempts:
             last_lines = tail(report.results_dir / run.log).rstrip("\n")
             console.write_raw(f"--- last lines of {report.results_dir / run.log}\n{last_lines}\n")
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in document["counts"].items())
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in report.counts().items())
     console.write_raw(f"{counts}; results in {report.results_dir}\n")
 
 
