@@ -7,6 +7,7 @@ scan's own file index per repo.
 from __future__ import annotations
 
 import gc
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import UsageError
 from ..extract.analysis import ImportContext, ModuleImports, classify_scan
@@ -26,6 +28,12 @@ from .known_groups import KnownGroups
 from .model import Candidate, DuplicateGroup, DuplicateMember, Repo, ScanReport, Summary, Verdict, ranked
 from .repos import LegacyRepo, candidate_units, find_repos
 from .sources import Facts, read_sources
+
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,20 +144,20 @@ def _judged(
         ((repo.name, repo.relative(path), facts_of[path][1]) for repo in repos for path in repo.files),
     )
     duplicates = known_groups.load()
+    if duplicates is None:
+        units = [Unit(repo.name, repo.relative(path), *unit) for repo in repos for path in repo.files for unit in facts_of[path][2][2]]
+        grouping = _beside(find_duplicates, units, request.similarity, fork=request.jobs > 1)
     candidates: list[Candidate] = []
-    units: list[Unit] = []  # only made when the groups are not known
     summaries: list[Repo] = []
     for repo in repos:
         context = groundwork.context(repo)
         imports: dict[Path, ModuleImports] = {}
         lines, loc = {}, {}
         for path in repo.files:
-            scan, key, (lines[path], loc[path], unit_prints) = facts_of[path]
+            scan, key, (lines[path], loc[path], _) = facts_of[path]
             relative = repo.relative(path)
             module = repo.modules.get(path, path.stem)
             imports[path] = classify_scan(scan, key, relative, module, is_package=path.name == "__init__.py", context=context)
-            if duplicates is None:
-                units += (Unit(repo.name, relative, kind, name, start, end, signature) for kind, name, start, end, signature in unit_prints)
         candidates += repo_candidates(
             repo, groundwork.units(repo), imports, loc, groundwork.resolver, groundwork.declarations[repo.root]
         )
@@ -165,7 +173,7 @@ def _judged(
         )
     if duplicates is None:
         step("grouping duplicates")
-        duplicates = find_duplicates(units, request.similarity)
+        duplicates = grouping()
         later(partial(known_groups.save, duplicates))
     holdings = _Holdings(duplicates)
     ordered = ranked([replace(c, copies=holdings.copies_of(c)) for c in candidates])
@@ -179,6 +187,45 @@ def _judged(
         min_lines=request.min_lines,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _beside(function: Callable[..., T], *args: object, fork: bool) -> Callable[[], T]:
+    """``function(*args)`` in a forked child, beside what this process does next; the callable
+    returned waits for the result. Without ``fork`` (or where processes cannot fork, or when the
+    child dies), the function runs here when its result is asked for."""
+    if not fork or sys.platform == "win32":
+        return lambda: function(*args)
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    # a child flushes the standard streams it inherited when it ends: nothing may be waiting in them
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = context.Process(target=_send_result, args=(sending, function, args), daemon=True)
+    child.start()
+    sending.close()
+
+    def result() -> T:
+        try:
+            succeeded, outcome = receiving.recv()
+        except EOFError:  # killed: the work is done here instead
+            succeeded, outcome = True, function(*args)
+        finally:
+            receiving.close()
+            child.join()
+        if not succeeded:
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    return result
+
+
+def _send_result(sending: Connection, function: Callable[..., object], args: tuple[object, ...]) -> None:
+    try:
+        sending.send((True, function(*args)))
+    except BaseException as exc:  # raised again in the parent, where the scan's errors are handled
+        sending.send((False, exc))
 
 
 def _declarations(root: Path, warnings: list[str]) -> Callable[[Path], Declared]:
