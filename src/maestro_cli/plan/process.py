@@ -151,7 +151,7 @@ def _supervise(
     timed_out = cancelled = False
     pipe_open = True
     try:
-        while process.poll() is None:
+        while True:
             wait = _CANCEL_POLL if cancel is not None else 1.0
             if deadline is not None:
                 wait = min(wait, max(deadline - time.monotonic(), 0.0))
@@ -161,6 +161,9 @@ def _supervise(
             ready, _, _ = select.select(fds, [], [], wait if exit_watch is not None or pipe_open else min(wait, 0.01))
             if pipe in ready:
                 pipe_open = sink.read_from(pipe)
+            # with a pidfd, reaping is tried only once it says the process exited
+            if (exit_watch is None or exit_watch in ready) and process.poll() is not None:
+                break
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
