@@ -145,8 +145,7 @@ def _judged(
     )
     duplicates = known_groups.load()
     if duplicates is None:
-        units = [Unit(repo.name, repo.relative(path), *unit) for repo in repos for path in repo.files for unit in facts_of[path][2][2]]
-        grouping = _beside(find_duplicates, units, request.similarity, fork=request.jobs > 1)
+        grouping = _beside(_grouped, repos, facts_of, request.similarity, fork=request.jobs > 1)
     candidates: list[Candidate] = []
     summaries: list[Repo] = []
     for repo in repos:
@@ -187,6 +186,11 @@ def _judged(
         min_lines=request.min_lines,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _grouped(repos: list[LegacyRepo], facts_of: dict[Path, Facts], similarity: float) -> list[DuplicateGroup]:
+    units = [Unit(repo.name, repo.relative(path), *unit) for repo in repos for path in repo.files for unit in facts_of[path][2][2]]
+    return find_duplicates(units, similarity)
 
 
 def _beside(function: Callable[..., T], *args: object, fork: bool) -> Callable[[], T]:

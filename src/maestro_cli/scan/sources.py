@@ -36,9 +36,10 @@ _IndexEntry = tuple[int, int, str, Scan, FilePrint]
 _RACY_NS = 2_000_000_000
 # below this much source to parse, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
-# work is handed out in about this many pieces per worker, largest files first, so that a worker
-# slowed by other load takes fewer of them
-_CHUNKS_PER_JOB = 8
+# a chunk of work is about 1/(jobs * _CHUNK_SHARE) of the bytes left, and at least _SMALLEST_CHUNK
+# bytes (some 20 ms of parsing, against a few for handing it out)
+_CHUNK_SHARE = 4
+_SMALLEST_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -162,26 +163,29 @@ def _parse_and_fingerprint(
     found: dict[int, tuple[Scan | None, FilePrint | None]] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         # the first submit starts every worker, so ``meanwhile`` never runs beside a fork
-        futures = [pool.submit(_chunk_facts, chunk, min_lines) for chunk in _chunks(work, jobs * _CHUNKS_PER_JOB)]
+        futures = [pool.submit(_chunk_facts, chunk, min_lines) for chunk in _chunks(work, jobs)]
         meanwhile()
         for future in futures:
             found.update(future.result())
     return found
 
 
-def _chunks(work: list[_Work], count: int) -> list[list[_Work]]:
-    """About ``count`` chunks of about equal bytes, the largest files in the first ones."""
+def _chunks(work: list[_Work], jobs: int) -> list[list[_Work]]:
+    """The work in chunks, largest files first, each about a ``_CHUNK_SHARE`` of what is left
+    (guided scheduling): big chunks while there is much to do, small ones at the end, so that no
+    worker is left alone with a long last chunk while the others idle."""
     ordered = sorted(work, key=lambda item: -len(item[1]))
-    target = max(1, sum(len(item[1]) for item in ordered) // count)
+    left = sum(len(item[1]) for item in ordered)
     chunks: list[list[_Work]] = [[]]
     size = 0
     for item in ordered:
-        if size >= target:
-            chunks.append([])
-            size = 0
         chunks[-1].append(item)
         size += len(item[1])
-    return chunks
+        if size >= max(_SMALLEST_CHUNK, left // (jobs * _CHUNK_SHARE)):
+            left -= size
+            chunks.append([])
+            size = 0
+    return [chunk for chunk in chunks if chunk]
 
 
 def _chunk_facts(chunk: list[_Work], min_lines: int) -> dict[int, tuple[Scan | None, FilePrint | None]]:
