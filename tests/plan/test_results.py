@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
+
 from maestro_cli.adapters.base import StepResult, TestCase
 from maestro_cli.errors import Location
 from maestro_cli.plan.model import Plan, Step
@@ -72,3 +74,20 @@ def test_results_json_is_the_report_with_a_line_per_step() -> None:
     step_lines = [line for line in text.splitlines() if line.lstrip().startswith('{"id": ')]
     assert [json.loads(line.strip().rstrip(","))["id"] for line in step_lines] == ["ok", "bad"]
     assert json.loads(results_json(report()))["steps"] == []
+
+
+def test_both_files_are_written_and_a_failure_to_write_one_is_raised(tmp_path: Path) -> None:
+    from maestro_cli.plan.results import write_results
+
+    document = report(step_run("ok", StepResult("passed", 0, duration=0.5)))
+    document.results_dir = tmp_path
+    written = write_results(document)
+    assert [path.name for path in written] == ["results.json", "junit.xml"]
+    assert json.loads(written[0].read_text()) == document.to_dict()
+    assert ElementTree.parse(written[1]).getroot().get("tests") == "1"
+    (tmp_path / "results.json").unlink()
+    (tmp_path / "results.json").mkdir()  # results.json cannot be replaced: its writer fails
+    (tmp_path / "junit.xml").unlink()
+    with pytest.raises(IsADirectoryError):
+        write_results(document)
+    assert (tmp_path / "junit.xml").is_file()  # the other file was still written

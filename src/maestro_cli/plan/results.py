@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .. import redaction
 from ..errors import OutputExistsError, UsageError
@@ -72,9 +75,36 @@ def write_results(report: RunReport) -> list[Path]:
     junit = folder / JUNIT_XML
     _remove_empty_attachment_dirs(folder / ATTACHMENTS)
     # outputs and messages come from the steps, which may print a secret: scrub as the logs are
-    atomic_write_text(results, redaction.scrub(results_json(report)))
-    atomic_write_text(junit, redaction.scrub(junit_xml(report)))
+    results_text = redaction.scrub(results_json(report))
+    # results.json's fsync waits for the disk (1-15 ms here) with the GIL released: junit.xml is
+    # built and written meanwhile
+    finish = _in_thread(atomic_write_text, results, results_text)
+    try:
+        atomic_write_text(junit, redaction.scrub(junit_xml(report)))
+    finally:
+        finish()
     return [results, junit]
+
+
+def _in_thread(function: Callable[..., None], *args: Any) -> Callable[[], None]:
+    """Start ``function(*args)`` in a thread; returns what waits for it and raises what it raised."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function(*args)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            failures.append(exc)
+
+    thread = threading.Thread(target=target, name="results-writer")
+    thread.start()
+
+    def finish() -> None:
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    return finish
 
 
 def results_json(report: RunReport) -> str:
