@@ -193,3 +193,15 @@ def test_a_file_whose_name_disagrees_with_its_metadata_is_refused_before_any_upl
     assert f"error: {renamed}: the file name says" in result.stderr
     assert "hint: rebuild the distribution instead of renaming it" in result.stderr
     assert proxy.posts_received == 0  # the good files were not sent either
+
+
+def test_skip_existing_asks_the_index_once_per_project_before_uploading(run_cli, pypiserver, proxy: FaultyProxy, built, publish_args):
+    files = [*built(), *built(), *built()]  # three projects, an sdist and a wheel each
+    result = run_cli(*publish_args(proxy.url, *files, "--skip-existing", "--jobs", "4", "--json"))
+    assert result.exit_code == 0, result.stderr
+    projects = {entry["project"] for entry in json.loads(result.stdout)["files"]}
+    pages = [target for target in proxy.request_targets if "/simple/" in target]
+    # one lookup before the uploads and one verification after them, per project, however the
+    # four upload threads meet the two files of a project
+    assert sorted(pages) == sorted(f"/simple/{project}/" for project in projects for _ in range(2))
+    assert len(proxy.forwarded_files) == len(files)

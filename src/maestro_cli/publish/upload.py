@@ -13,6 +13,7 @@ What twine users hit, and what this module does instead:
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -100,8 +101,10 @@ class Uploader:
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
         self.on_progress = on_progress or (lambda _progress: None)
-        # what the index listed before this batch sent anything: one lookup per project, not per file
-        self._listings_before: dict[str, dict[str, IndexFile]] = {}
+        # what the index listed before this batch sent anything: one lookup per project, not per file,
+        # shared by the threads that want it (the first asks, the others wait for its answer)
+        self._listings_before: dict[str, Future[dict[str, IndexFile]]] = {}
+        self._listings_lock = threading.Lock()
 
     def close(self) -> None:
         self.client.close()
@@ -122,6 +125,11 @@ class Uploader:
                 self.on_progress(Progress(dist.filename, dist.size, phase="queued"))
         jobs = max(1, self.options.jobs)
         with ThreadPoolExecutor(max_workers=jobs) as uploads, ThreadPoolExecutor(max_workers=jobs) as lookups:
+            if self.options.skip_existing:
+                # every project's lookup starts now, ahead of the uploads that need it: through a far
+                # index the first files do not wait a round trip for their listing before sending
+                for project in dict.fromkeys(dist.project for dist in dists):
+                    lookups.submit(self._listing_before, project)
             verifications = []
             for wave in upload_waves(dists):
                 blocked = {d.filename: d.dependencies() & unavailable for d in wave}
@@ -242,12 +250,22 @@ class Uploader:
     # -- what the index lists ----------------------------------------------------------------------
     def _listed(self, dist: Distribution, *, fresh: bool) -> IndexFile | None:
         """The index's entry for this file; ``fresh`` after anything was sent, else as the batch began."""
-        listing = None if fresh else self._listings_before.get(dist.project)
-        if listing is None:
-            listing = self.index.files(dist.project)
-            if not fresh:
-                self._listings_before[dist.project] = listing
+        listing = self.index.files(dist.project) if fresh else self._listing_before(dist.project)
         return listing.get(dist.filename)
+
+    def _listing_before(self, project: str) -> dict[str, IndexFile]:
+        """The project's files as the index listed them before this batch; a failed lookup is asked again."""
+        mine: Future[dict[str, IndexFile]] | None = None
+        with self._listings_lock:
+            known = self._listings_before.get(project)
+            if known is None or (known.done() and known.exception() is not None):
+                known = mine = self._listings_before[project] = Future()
+        if mine is not None:
+            try:
+                mine.set_result(self.index.files(project))
+            except Exception as exc:  # the waiting threads get it too; each retries as it decides
+                mine.set_exception(exc)
+        return known.result()
 
     def _already_listed(self, dist: Distribution, listed: IndexFile, number: int) -> FileResult:
         if self.index.sha256(listed) != dist.sha256:
