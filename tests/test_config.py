@@ -134,3 +134,25 @@ def test_the_default_cache_dir_is_platformdirs_one(monkeypatch: pytest.MonkeyPat
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", xdg_cache_home)
     assert load_settings(cwd=Path.cwd(), environ={}).cache_dir == Path(user_cache_dir("maestro"))
+
+
+def test_a_commands_flags_go_on_top_of_settings_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli import config, redaction
+    from maestro_cli.context import State
+
+    loads: list[object] = []
+    load_settings_once = config.load_settings
+
+    def counted(**kwargs: object) -> config.Settings:
+        loads.append(kwargs)
+        return load_settings_once(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("maestro_cli.config.load_settings", counted)
+    state = State()
+    with_jobs = state.settings(jobs=3, queue=None)
+    assert (with_jobs["jobs"], with_jobs.origin("jobs"), with_jobs.origin("queue")) == (3, "flag", "default")
+    assert (state.settings()["jobs"], state.settings(jobs=None)["jobs"]) == (0, 0)
+    secret = state.settings(password="flag-s3cret")
+    assert (secret["password"], secret.origin("password")) == ("flag-s3cret", "flag")
+    assert redaction.scrub("pw flag-s3cret") == f"pw {redaction.MASK}"
+    assert len(loads) == 1  # files and environment were read once

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,19 @@ class Settings:
         path = Path(self["audit-log"]).expanduser()
         return path if path.is_absolute() else self.project_root / path
 
+    def with_flags(self, flags: Mapping[str, Any]) -> Settings:
+        """These settings with a command's flags on top, the highest layer; None is a flag not given."""
+        given = {name: raw for name, raw in flags.items() if raw is not None}
+        if not given:
+            return self
+        values = dict(self.values)
+        for name, raw in given.items():
+            item = ITEMS_BY_NAME[name]
+            values[name] = Value(item, raw, "flag")
+            if item.secret:
+                redaction.register(raw)
+        return replace(self, values=values)
+
     @property
     def cache_dir(self) -> Path:
         configured = self["cache-dir"]
@@ -156,14 +169,10 @@ def load_settings(
     for item in ITEMS:
         if item.env_var in env and env[item.env_var] != "":
             resolved[item.name] = Value(item, _from_string(item, env[item.env_var], item.env_var), f"env {item.env_var}")
-    for name, raw in (flags or {}).items():
-        if raw is not None:
-            item = ITEMS_BY_NAME[name]
-            resolved[name] = Value(item, raw, "flag")
     for value in resolved.values():
         if value.item.secret:
             redaction.register(value.value)
-    return Settings(values=resolved, project_root=root, files=files)
+    return Settings(values=resolved, project_root=root, files=files).with_flags(flags or {})
 
 
 def _read_file(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:

@@ -23,15 +23,12 @@ class State:
     _settings: Settings | None = field(default=None, init=False, repr=False)
 
     def settings(self, **flags: Any) -> Settings:
-        """Configuration resolved with this command's flags on top; loaded on first use only."""
-        if flags or self._settings is None:
+        """Configuration with this command's flags on top; files and environment are read once."""
+        if self._settings is None:
             from .config import load_settings
 
-            loaded = load_settings(flags={k: v for k, v in flags.items() if v is not None})
-            if not flags:
-                self._settings = loaded
-            return loaded
-        return self._settings
+            self._settings = load_settings()
+        return self._settings.with_flags(flags)
 
     def for_command(self, json_output: bool) -> Console:
         """The console, switched to JSON mode when the command's own ``--json`` was given."""
