@@ -6,8 +6,9 @@ cheapest place that has it.
 2. The content-keyed cache ``maestro extract`` keeps its parses in (``extract.scan.ScanCache``):
    a file that changed stat but not content (a checkout, a copy) is read and hashed, not parsed.
    Fingerprints live there too, under keys naming the fingerprint version and ``--min-lines``.
-3. Else one pass over the remaining files on ``jobs`` cores, each file parsed and fingerprinted by the
-   same worker, which sends back plain tuples.
+3. Else parsing and fingerprinting. Worker processes on ``jobs`` cores take the files the index does
+   not vouch for in chunks, and read, hash, look up, parse and fingerprint each one (2 and 3 above),
+   sending back plain tuples; the cache rows they made are written by the caller, after the pass.
 
 A file modified within ``_RACY_NS`` of the index being written is not trusted by stat next time (its
 mtime could repeat with other content, as git's index knows): it is read and hashed again.
@@ -73,7 +74,11 @@ def read_sources(
             if facts[position] is None:
                 unread.append(position)
             position += 1
-    new_rows = _read_unknown(paths, unread, facts, min_lines=min_lines, cache_dir=cache_dir, jobs=jobs, meanwhile=meanwhile)
+    work = [(position, str(paths[position]), stats[position][1]) for position in unread]
+    new_rows: dict[str, object] = {}
+    for position, key, scan, file_print, rows in _learn(work, min_lines, cache_dir, jobs, meanwhile):
+        facts[position] = (scan, key, file_print)
+        new_rows.update(rows)
     known: list[Facts] = facts  # type: ignore[assignment]  # every position is filled now
 
     def save() -> None:
@@ -90,50 +95,10 @@ def read_sources(
     return Reading(known, save)
 
 
-def _read_unknown(
-    paths: list[Path],
-    unread: list[int],
-    facts: list[Facts | None],
-    *,
-    min_lines: int,
-    cache_dir: Path | None,
-    jobs: int,
-    meanwhile: Callable[[], None],
-) -> dict[str, object]:
-    """Fill ``facts`` at ``unread`` from the content cache, else from parsing and fingerprinting;
-    returns the cache rows that parsing made."""
-    contents = {position: _read(paths[position]) for position in unread}
-    keys = {position: content_key(data) for position, data in contents.items()}
-    print_keys = {position: _print_key(key, min_lines) for position, key in keys.items()}
-    cached: dict[str, object] = {}
-    if cache_dir is not None and unread:
-        cache = ScanCache.open(cache_dir)
-        cached = cache.get_many([*keys.values(), *print_keys.values()])  # type: ignore[assignment]
-        cache.close()
-    work = [
-        (position, contents[position], keys[position] not in cached, print_keys[position] not in cached)
-        for position in unread
-        if keys[position] not in cached or print_keys[position] not in cached
-    ]
-    fresh = _parse_and_fingerprint(work, min_lines, jobs, meanwhile)
-    new_rows: dict[str, object] = {}
-    for position in unread:
-        scan, file_print = fresh.get(position, (None, None))
-        if scan is None:
-            scan = cached[keys[position]]
-        else:
-            new_rows[keys[position]] = scan
-        if file_print is None:
-            file_print = cached[print_keys[position]]  # type: ignore[assignment]
-        else:
-            new_rows[print_keys[position]] = file_print
-        facts[position] = (scan, keys[position], file_print)  # type: ignore[assignment]
-    return new_rows
-
-
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return stream.read()
     except OSError:
         return b""  # vanished since it was listed: nothing to import or compare
 
@@ -142,54 +107,69 @@ def _print_key(content: str, min_lines: int) -> str:
     return f"fingerprint-v{FINGERPRINT_VERSION}-{min_lines}-{content}"
 
 
-def facts_of(data: bytes, need_scan: bool, need_print: bool, min_lines: int) -> tuple[Scan | None, FilePrint | None]:
-    """What is missing about one file's bytes: its import scan, its fingerprint, or both."""
-    return (scan_source(data) if need_scan else None, fingerprint_source(data, min_lines) if need_print else None)
+_Work = tuple[int, str, int]  # (position, path, size)
+# (position, content hash, import scan, fingerprint, the cache rows that were made for them)
+_Learnt = tuple[int, str, Scan, FilePrint, dict[str, object]]
 
 
-_Work = tuple[int, bytes, bool, bool]  # (position, bytes, need scan, need fingerprint)
-
-
-def _parse_and_fingerprint(
-    work: list[_Work], min_lines: int, jobs: int, meanwhile: Callable[[], None]
-) -> dict[int, tuple[Scan | None, FilePrint | None]]:
-    if jobs <= 1 or sum(len(data) for _, data, _, _ in work) < PARALLEL_THRESHOLD_BYTES:
+def _learn(work: list[_Work], min_lines: int, cache_dir: Path | None, jobs: int, meanwhile: Callable[[], None]) -> list[_Learnt]:
+    """The facts of the files the index does not vouch for: read, hashed, looked up in the content
+    cache and, where it has nothing, parsed and fingerprinted, all of it on ``jobs`` cores."""
+    if jobs <= 1 or sum(size for _, _, size in work) < PARALLEL_THRESHOLD_BYTES:
         meanwhile()
-        return _chunk_facts(work, min_lines)
+        return _learn_chunk(work, min_lines, cache_dir)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    found: dict[int, tuple[Scan | None, FilePrint | None]] = {}
+    learnt: list[_Learnt] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         # the first submit starts every worker, so ``meanwhile`` never runs beside a fork
-        futures = [pool.submit(_chunk_facts, chunk, min_lines) for chunk in _chunks(work, jobs)]
+        futures = [pool.submit(_learn_chunk, chunk, min_lines, cache_dir) for chunk in _chunks(work, jobs)]
         meanwhile()
         for future in futures:
-            found.update(future.result())
-    return found
+            learnt += future.result()
+    return learnt
+
+
+def _learn_chunk(chunk: list[_Work], min_lines: int, cache_dir: Path | None) -> list[_Learnt]:
+    contents = [_read(path) for _, path, _ in chunk]
+    keys = [content_key(data) for data in contents]
+    print_keys = [_print_key(key, min_lines) for key in keys]
+    cached: dict[str, object] = {}
+    if cache_dir is not None:
+        cache = ScanCache.open(cache_dir)
+        cached = cache.get_many([*keys, *print_keys])  # type: ignore[assignment]
+        cache.close()
+    learnt: list[_Learnt] = []
+    for (position, _, _), data, key, print_key in zip(chunk, contents, keys, print_keys, strict=True):
+        rows: dict[str, object] = {}
+        scan = cached.get(key)
+        if scan is None:
+            scan = rows[key] = scan_source(data)
+        file_print = cached.get(print_key)
+        if file_print is None:
+            file_print = rows[print_key] = fingerprint_source(data, min_lines)
+        learnt.append((position, key, scan, file_print, rows))  # type: ignore[arg-type]
+    return learnt
 
 
 def _chunks(work: list[_Work], jobs: int) -> list[list[_Work]]:
     """The work in chunks, largest files first, each about a ``_CHUNK_SHARE`` of what is left
     (guided scheduling): big chunks while there is much to do, small ones at the end, so that no
     worker is left alone with a long last chunk while the others idle."""
-    ordered = sorted(work, key=lambda item: -len(item[1]))
-    left = sum(len(item[1]) for item in ordered)
+    ordered = sorted(work, key=lambda item: -item[2])
+    left = sum(size for _, _, size in ordered)
     chunks: list[list[_Work]] = [[]]
-    size = 0
+    chunk_size = 0
     for item in ordered:
         chunks[-1].append(item)
-        size += len(item[1])
-        if size >= max(_SMALLEST_CHUNK, left // (jobs * _CHUNK_SHARE)):
-            left -= size
+        chunk_size += item[2]
+        if chunk_size >= max(_SMALLEST_CHUNK, left // (jobs * _CHUNK_SHARE)):
+            left -= chunk_size
             chunks.append([])
-            size = 0
+            chunk_size = 0
     return [chunk for chunk in chunks if chunk]
-
-
-def _chunk_facts(chunk: list[_Work], min_lines: int) -> dict[int, tuple[Scan | None, FilePrint | None]]:
-    return {position: facts_of(data, need_scan, need_print, min_lines) for position, data, need_scan, need_print in chunk}
 
 
 class _FileIndex:
