@@ -99,6 +99,8 @@ def _templates_of(step: Step) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = [("if", step.condition)]
 
     def walk(name: str, value: Any) -> None:
+        if value is None:
+            return
         if isinstance(value, Deferred):
             found.append((name, str(value)))
         elif isinstance(value, list):
@@ -130,7 +132,7 @@ def check_adapters(builder: StepBuilder, registry: Registry, problems: Problems,
         adapter = info.adapter
         if not isinstance(builder.source.data["steps"][index].get("with", {}), dict):
             continue  # `with:` that is no mapping is reported by the plan's schema, once
-        key = (step.adapter, json.dumps(step.options, sort_keys=True, default=str))
+        key = (step.adapter, json.dumps(step.options, sort_keys=True, default=str) if step.options else "{}")
         if key not in by_options:
             by_options[key] = schema.problems(step.options, adapter.options_schema, verdicts=verdicts)
         for found in by_options[key]:

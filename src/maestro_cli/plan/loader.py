@@ -121,6 +121,8 @@ def _names(value: Any) -> tuple[str, ...]:
 
 def _render(value: Any, context: Mapping[str, Any], path: YamlPath, problems: Problems, *, defer: bool = False) -> Any:
     """Render templates now, or (``defer``) keep those reading ``steps.*`` for run time."""
+    if value is None:  # most keys of most steps are absent
+        return None
     if isinstance(value, str):
         if expressions.TEMPLATE_START not in value:
             return value
@@ -251,7 +253,9 @@ class StepBuilder:
 
     def _flag(self, name: str, raw: dict[str, Any], context: dict[str, Any], path: YamlPath) -> bool:
         """A true/false key that may be an expression, as GitHub allows: ``${{ matrix.experimental }}``."""
-        written = raw.get(name, False)
+        written = raw.get(name)
+        if written is None or isinstance(written, bool):  # not written (or empty), or plainly true/false
+            return bool(written)
         value = _render(written, context, (*path, name), self.problems)
         flag = _rendered_flag(value)
         # a wrong type is the schema's to report, a template that failed stays as written (reported)
