@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from ..errors import RemoteError
@@ -75,32 +74,38 @@ class IndexFile:
     sha256: str | None  # None when the index gives no hash; then the file is hashed on demand
 
 
-class _LinkParser(HTMLParser):
-    """PEP 503: one anchor per file, its text the file name, its href fragment the hash."""
+def _html_files(body: str, base_url: str) -> list[IndexFile]:
+    """PEP 503: one anchor per file, its text the file name, its href fragment the hash.
 
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = base
-        self.files: list[IndexFile] = []
-        self._href: str | None = None
-        self._text: list[str] = []
+    html.parser is imported here, not with the module: it is first needed when the first project
+    is verified, while later uploads wait on the network, rather than before the first upload.
+    """
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-            self._text = []
+    files: list[IndexFile] = []
 
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
+    class LinkParser(HTMLParser):
+        href: str | None = None
+        text: list[str]
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            url, fragment = urldefrag(urljoin(self.base, self._href))
-            algorithm, _, value = fragment.partition("=")
-            name = "".join(self._text).strip() or url.rsplit("/", 1)[-1]
-            self.files.append(IndexFile(name, url, value if algorithm == "sha256" and value else None))
-            self._href = None
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self.href, self.text = dict(attrs).get("href"), []
+
+        def handle_data(self, data: str) -> None:
+            if self.href is not None:
+                self.text.append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a" and self.href is not None:
+                url, fragment = urldefrag(urljoin(base_url, self.href))
+                algorithm, _, value = fragment.partition("=")
+                name = "".join(self.text).strip() or url.rsplit("/", 1)[-1]
+                files.append(IndexFile(name, url, value if algorithm == "sha256" and value else None))
+                self.href = None
+
+    LinkParser().feed(body)
+    return files
 
 
 def parse_project_page(body: str, content_type: str, base_url: str) -> dict[str, IndexFile]:
@@ -112,9 +117,7 @@ def parse_project_page(body: str, content_type: str, base_url: str) -> dict[str,
             for entry in document.get("files", [])
         ]
     else:
-        parser = _LinkParser(base_url)
-        parser.feed(body)
-        files = parser.files
+        files = _html_files(body, base_url)
     return {entry.filename: entry for entry in files}
 
 

@@ -15,7 +15,6 @@ upload threads, separate connect/read/write timeouts, TLS checked against certif
 from __future__ import annotations
 
 import base64
-import html
 import os
 import re
 import select
@@ -269,6 +268,8 @@ def says_already_exists(status: int, message: str) -> bool:
 
 def server_message(response: Response) -> str:
     """The server's own reason, short: PyPI puts it in the status line, others in an HTML body."""
+    import html
+
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.text, flags=re.S | re.I)
     pre = re.search(r"<pre>(.*?)</pre>", body, flags=re.S | re.I)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", pre.group(1) if pre else body)).split())
