@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from maestro_cli.scan import engine
+from maestro_cli.scan import judging
 from maestro_cli.scan.engine import ScanRequest, scan
 
 from .conftest import FIXTURES
@@ -28,7 +28,7 @@ def test_a_rescan_reads_the_groups_back(repos: Path, tmp_path: Path, monkeypatch
     request = ScanRequest(paths=(repos,), cache_dir=tmp_path / "cache", jobs=1)
     first = scan(request)
     assert first.duplicates
-    monkeypatch.setattr(engine, "find_duplicates", no_grouping)
+    monkeypatch.setattr(judging, "find_duplicates", no_grouping)
     assert scan(request) == first
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from maestro_cli.scan.engine import _beside
+from maestro_cli.scan.judging import _beside
 
 
 @pytest.mark.parametrize("fork", [True, False])
