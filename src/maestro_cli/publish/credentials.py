@@ -15,7 +15,6 @@ Every password and token is registered with :mod:`maestro_cli.redaction` the mom
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
@@ -150,6 +149,8 @@ def _is_loopback(host: str) -> bool:
 
 def _pypirc_section(path: Path, name: str) -> dict[str, str]:
     """The ``[name]`` section of ``~/.pypirc``; unknown names other than pypi and testpypi are errors."""
+    import configparser  # only when there is a ~/.pypirc to read, not for a URL given outright
+
     parser = configparser.RawConfigParser()
     if path.is_file():
         try:
