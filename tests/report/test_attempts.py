@@ -59,3 +59,47 @@ def test_a_flaky_test_leaves_no_failure_behind() -> None:
     tally = fold_all([("a", F), ("b", P), ("a", P)])
     assert (tally.failures, tally.failures_total, tally.failing_ids) == ([], 0, set())
     assert [(f.name, f.evidence) for f in tally.flaky] == [("a", "failed once, then passed on rerun: a broke")]
+
+
+def fold_in_batches(records: list[tuple[str, str]], cut: int) -> Tally:
+    """The same records through :meth:`AttemptFolder.add_batch`, in two batches split at ``cut``."""
+    tally = Tally()
+    folder = AttemptFolder(tally)
+    for part in (records[:cut], records[cut:]):
+        names: list[str] = []
+        cases: list[tuple[int, Case]] = []
+        for name, outcome in part:
+            if outcome == P:
+                names.append(name)
+            else:
+                message = "failed on teardown with boom" if outcome == "teardown" else f"{name} broke"
+                case = Case("suite", "Class", name, E if outcome == "teardown" else outcome, 1.0, message=message, kind="failure")
+                cases.append((len(names), case))
+        folder.add_batch("suite", ["Class"] * len(names), names, [1.0] * len(names), cases)
+    assert folder.close() == tally.totals().tests
+    return tally
+
+
+RECORD_ORDERS = [
+    [("a", P), ("b", P), ("c", P)],
+    [("a", P), ("a", P)],
+    [("a", P), ("a", P), ("a", F)],
+    [("b", P), ("a", P), ("a", F), ("c", P)],
+    [("a", F), ("a", P)],
+    [("a", F), ("b", P), ("c", P), ("a", P)],
+    [("a", F), ("b", F), ("a", P), ("b", F)],
+    [("a", F), ("a", "teardown")],
+    [("a", P), ("a", "teardown")],
+    [("a", "skipped"), ("b", P), ("a", P)],
+    [("a", P), ("b", F), ("c", P), ("d", "skipped"), ("e", P)],
+]
+
+
+@pytest.mark.parametrize("records", RECORD_ORDERS)
+def test_batches_fold_exactly_as_records_one_by_one(records: list[tuple[str, str]]) -> None:
+    expected = fold_all(records)
+    for cut in range(len(records) + 1):
+        batched = fold_in_batches(records, cut)
+        assert outcomes(batched) == outcomes(expected), cut
+        assert [(f.name, f.evidence) for f in batched.failures] == [(f.name, f.evidence) for f in expected.failures], cut
+        assert [(f.name, f.evidence) for f in batched.flaky] == [(f.name, f.evidence) for f in expected.flaky], cut

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from maestro_cli.report.junit import parse_time
+from maestro_cli.report.junit import PASS_BATCH, parse_time
 
 from .conftest import DIALECTS
 
@@ -114,3 +114,14 @@ def test_utf16_file_is_read_through_the_guarded_parser(tmp_path: Path, report_js
 )
 def test_times_in_any_locale(text: str, seconds: float) -> None:
     assert parse_time(text) == pytest.approx(seconds)
+
+
+def test_a_rerun_across_the_reading_batches_still_folds(tmp_path: Path, report_json) -> None:
+    """pytest-rerunfailures' empty case for a failed attempt, right where the reader counts its first batch."""
+    passes = "".join(f'<testcase classname="t.Big" name="test_{i}" time="0.001"/>' for i in range(PASS_BATCH - 1))
+    attempts = '<testcase classname="t.Big" name="test_rerun" time="0.5"/>' * 2
+    path = tmp_path / "big.xml"
+    path.write_text(f'<testsuite name="big">{passes}{attempts}<testcase classname="t.Big" name="test_{PASS_BATCH}"/></testsuite>')
+    _, document = report_json(path)
+    assert tuple(document["totals"][key] for key in COUNTERS) == (PASS_BATCH + 1, PASS_BATCH, 0, 0, 0, 1)
+    assert [f["name"] for f in document["flaky"]] == ["test_rerun"]

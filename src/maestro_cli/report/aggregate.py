@@ -165,8 +165,8 @@ def _read_chunk(files: list[Path], top: int, spool_path: Path | None, progress: 
 
 @contextmanager
 def _without_cycle_collection() -> Iterator[None]:
-    """Reading makes and drops hundreds of thousands of elements that never form cycles, and the
-    cyclic collector would walk them again and again for nothing (about a tenth of the time);
+    """Reading makes and drops hundreds of thousands of objects that never form cycles (lists of
+    attributes and text), and the cyclic collector would walk them again and again for nothing;
     reference counting still frees every one of them at once."""
     enabled = gc.isenabled()
     gc.disable()

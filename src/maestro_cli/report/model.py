@@ -90,6 +90,8 @@ def clip(text: str | None, lines: int = DETAIL_LINES, chars: int = DETAIL_CHARS)
     if not text:
         return text
     text = text.strip("\n")
+    if len(text) <= chars and text.count("\n") < lines:
+        return text
     head = "\n".join(text.split("\n", lines)[:lines])[:chars]
     return head if head == text else head + "\n…"
 
