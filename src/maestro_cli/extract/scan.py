@@ -56,6 +56,15 @@ def scan_source(data: bytes) -> Scan:
     return (None, walker.imports, dynamic, walker.minimum)
 
 
+# the statements the walker looks at: imports, and those with statements inside
+_VISITED = frozenset(
+    {
+        ast.Import, ast.ImportFrom, ast.Try, getattr(ast, "TryStar", ast.Try), ast.If, ast.FunctionDef,
+        ast.AsyncFunctionDef, ast.Match, ast.ClassDef, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While,
+    }
+)
+
+
 class _Walker:
     """Statements only: imports are statements, so expressions need not be visited."""
 
@@ -69,6 +78,8 @@ class _Walker:
     def walk(self, body: list[ast.stmt], guard: int, role: int, type_checking: bool) -> None:
         for node in body:
             kind = type(node)
+            if kind not in _VISITED:  # most statements (assignments, calls, returns) hold no statement
+                continue
             if kind is ast.Import:
                 for alias in node.names:  # type: ignore[attr-defined]
                     self.imports.append((alias.name, (), 0, node.lineno, guard, role, type_checking))
