@@ -205,3 +205,16 @@ def test_skip_existing_asks_the_index_once_per_project_before_uploading(run_cli,
     # four upload threads meet the two files of a project
     assert sorted(pages) == sorted(f"/simple/{project}/" for project in projects for _ in range(2))
     assert len(proxy.forwarded_files) == len(files)
+
+
+def test_the_audit_records_the_outcome_after_verification(run_cli, pypiserver, built, publish_args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    files = built()
+    # the files go up, but this "index" lists nothing: verification turns each into a failure
+    result = run_cli(*publish_args(pypiserver.url, *files, "--index-url", f"{pypiserver.url}elsewhere/simple/"))
+    assert result.exit_code == 1
+    assert {f.name for f in files} <= set(pypiserver.stored())
+    records = [r for r in audit.read_records(tmp_path / ".maestro" / "audit.jsonl") if r["action"] == "publish.uploaded"]
+    assert sorted(r["artifacts"][0]["path"] for r in records) == sorted(f.name for f in files)
+    assert {r["outcome"] for r in records} == {"failed"}
+    assert all("does not list it" in r["details"]["message"] for r in records)

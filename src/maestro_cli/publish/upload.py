@@ -114,7 +114,9 @@ class Uploader:
         """Upload in dependency waves, in parallel inside a wave; verify; one event per file.
 
         A project is verified as soon as its last file is up, on a pool of its own: the lookups of
-        finished projects overlap the uploads of the others instead of queueing behind them.
+        finished projects overlap the uploads of the others instead of queueing behind them. Each
+        file's event goes out as soon as its outcome is final, so an interrupted batch is audited
+        as far as it went, and the records are written while other uploads wait on the network.
         """
         dists = list(dists)
         results: dict[str, FileResult] = {}
@@ -135,33 +137,27 @@ class Uploader:
                 blocked = {d.filename: d.dependencies() & unavailable for d in wave}
                 futures = [uploads.submit(self._one, d, blocked[d.filename]) for d in wave]
                 try:
-                    for uploaded in self._finished_projects(futures, wave, results, unavailable):
-                        if verify:
-                            verifications.append(lookups.submit(self._verify_project, uploaded))
+                    for uploaded in self._finished_projects(futures, wave, results, unavailable, verify=verify):
+                        verifications.append(lookups.submit(self._verify_project, uploaded))
                 except BaseException:  # Ctrl-C: files not yet started must not go up afterwards
                     for future in futures:
                         future.cancel()
                     raise
             for verification in verifications:
                 verification.result()
-        ordered = [results[dist.filename] for dist in dists]
-        if not self.options.dry_run:
-            for result in ordered:
-                events.emit(
-                    "publish.uploaded",
-                    outcome=str(result.outcome),
-                    artifacts=[Artifact(path=result.dist.filename, sha256=result.dist.sha256)],
-                    repository=self.repository.upload_url,
-                    size=result.dist.size,
-                    message=result.message,
-                )
-        return ordered
+        return [results[dist.filename] for dist in dists]
 
-    @staticmethod
     def _finished_projects(
-        futures: list[Future[FileResult]], wave: list[Distribution], results: dict[str, FileResult], unavailable: set[str]
+        self,
+        futures: list[Future[FileResult]],
+        wave: list[Distribution],
+        results: dict[str, FileResult],
+        unavailable: set[str],
+        *,
+        verify: bool,
     ) -> Iterator[list[FileResult]]:
-        """Record results as uploads end; yield a project's uploaded files when its last one ends."""
+        """Record results as uploads end; with ``verify``, yield a project's uploaded files when its
+        last one ends (their outcome is final once verified), and audit every other result at once."""
         waiting = Counter(d.project for d in wave)
         for future in as_completed(futures):
             result = future.result()
@@ -169,12 +165,26 @@ class Uploader:
             results[result.dist.filename] = result
             if not result.ok:
                 unavailable.add(project)
+            if not (verify and result.outcome is Outcome.UPLOADED):
+                self._audit(result)
             waiting[project] -= 1
-            if not waiting[project]:
+            if verify and not waiting[project]:
                 done = [results[d.filename] for d in wave if d.project == project]
                 uploaded = [r for r in done if r.outcome is Outcome.UPLOADED]
                 if uploaded:
                     yield uploaded
+
+    def _audit(self, result: FileResult) -> None:
+        if self.options.dry_run:
+            return
+        events.emit(
+            "publish.uploaded",
+            outcome=str(result.outcome),
+            artifacts=[Artifact(path=result.dist.filename, sha256=result.dist.sha256)],
+            repository=self.repository.upload_url,
+            size=result.dist.size,
+            message=result.message,
+        )
 
     def _one(self, dist: Distribution, blocked_by: set[str]) -> FileResult:
         if blocked_by:
@@ -298,6 +308,14 @@ class Uploader:
         return FileResult(dist, Outcome.WOULD_SKIP, f"would skip: {result.message}")
 
     def _verify_project(self, results: list[FileResult]) -> None:
+        """Verify, then audit, the uploaded files of one project."""
+        try:
+            self._check_listing(results)
+        finally:
+            for result in results:
+                self._audit(result)
+
+    def _check_listing(self, results: list[FileResult]) -> None:
         """After upload, the index must serve each file with the sha256 that was sent."""
         project = results[0].dist.project
         try:
