@@ -37,3 +37,13 @@ def test_one_connection_carries_every_request_of_a_sequential_batch(run_cli, pro
     result = run_cli(*publish_args(proxy.url, *files, "--jobs", "1", "--no-verify"))
     assert result.exit_code == 0, result.stderr
     assert proxy.connections == 1
+
+
+def test_an_unreadable_ca_bundle_is_bad_input_before_anything_is_sent(run_cli, proxy: FaultyProxy, built, tmp_path):
+    bundle = tmp_path / "not-a-bundle.pem"
+    bundle.write_text("not a certificate\n")
+    https_url = proxy.url.replace("http://", "https://")
+    result = run_cli("publish", "--repository-url", https_url, "-u", "alice", "-p", "x", "--cert", bundle, *built())
+    assert result.exit_code == 2
+    assert f"error: --cert {bundle}: not a readable CA bundle" in result.stderr
+    assert proxy.connections == 0
