@@ -6,7 +6,8 @@ side in one run with a bare single-process ``ast.parse`` loop over the same file
 The sdists are downloaded once into bench/.cache/ (git-ignored) with
 ``pip download --no-deps --no-binary :all:`` (bench/extract.py's ``sdist_tree`` and ``Timing``).
 maestro runs as a user runs it, the installed command in its own process; "cold" runs start with an
-empty cache folder, "warm" ones reuse the cache the cold run filled. Every tool lists its files inside
+empty cache folder, "warm" ones reuse the caches the cold run filled (each repo's file index, the parse
+cache shared with extract, the duplicate groups). Every tool lists its files inside
 the timed part. The runs are interleaved round by round and each timing is the best of --repeat
 rounds, wall and CPU (the machine is shared, so both are shown). Targets (issue 10): cold at most 1x
 the bare loop, warm at most 0.2x.
@@ -73,7 +74,7 @@ def main() -> None:
     rows = [
         ("bare ast.parse loop (1 process)", bare, ""),
         (f"maestro scan, cold ({os.cpu_count()} processes)", cold, "<=1x"),
-        ("maestro scan, warm (shared parse cache)", warm, "<=0.2x"),
+        ("maestro scan, warm (caches filled)", warm, "<=0.2x"),
     ]
     for label, timing, target in rows:
         print(f"{label:<44}{timing.wall:>8.2f}{timing.wall / bare.wall:>7.2f}x{timing.cpu:>8.2f}{timing.cpu / bare.cpu:>7.2f}x{target:>8}")
