@@ -85,3 +85,20 @@ def test_parallel_workers_give_what_one_process_gives(tmp_path: Path, monkeypatc
     alone = scan(ScanRequest(paths=(repo,), jobs=1, min_lines=2))
     monkeypatch.setattr(sources, "PARALLEL_THRESHOLD_BYTES", 0)
     assert scan(ScanRequest(paths=(repo,), jobs=2, min_lines=2)) == alone
+
+
+def test_a_file_that_vanishes_after_the_listing_reads_as_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from maestro_cli.scan import engine
+
+    repo = legacy_repo(tmp_path)
+    listing = engine.find_repos
+
+    def listed_then_deleted(paths: tuple[Path, ...], warnings: list[str]) -> list:  # type: ignore[type-arg]
+        repos = listing(paths, warnings)
+        (repo / "other.py").unlink()
+        return repos
+
+    monkeypatch.setattr(engine, "find_repos", listed_then_deleted)
+    report = scan(ScanRequest(paths=(repo,), cache_dir=tmp_path / "cache", jobs=1))
+    assert report.summary.files == 2
+    assert {c.module: c.loc for c in report.candidates}["other"] == 0

@@ -79,14 +79,15 @@ def _scan(request: ScanRequest, step: Callable[[str], None]) -> ScanReport:
         jobs=request.jobs,
         meanwhile=lay_groundwork,
     )
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from .judging import judged
 
-    # the caches are written while the candidates are judged (SQLite and fsync wait without the GIL)
+    # the caches are written while the candidates are judged (SQLite and fsync wait without the GIL);
+    # the thread starts with the first write, which judging hands over after its last fork
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-cache") as saver:
-        saving = [saver.submit(reading.save)]
-        report = judged(request, repos, reading.facts, laid[0], warnings, step, lambda task: saving.append(saver.submit(task)))
+        saving: list[Future[None]] = []
+        report = judged(request, repos, reading, laid[0], warnings, step, lambda task: saving.append(saver.submit(task)))
         for saved in saving:
             saved.result()
     return report

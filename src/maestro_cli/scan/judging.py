@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from .engine import ScanRequest
-    from .sources import Facts
+    from .sources import Facts, Reading
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class Groundwork:
 def judged(
     request: ScanRequest,
     repos: list[LegacyRepo],
-    facts: list[Facts],
+    reading: Reading,
     groundwork: Groundwork,
     warnings: list[str],
     step: Callable[[str], None],
@@ -73,7 +73,7 @@ def judged(
 ) -> ScanReport:
     """The report; ``later`` takes cache writes to do beside the rest of the work."""
     step("judging candidates")
-    facts_of = dict(zip((path for repo in repos for path in repo.files), facts, strict=True))
+    facts_of = dict(zip((path for repo in repos for path in repo.files), reading.facts, strict=True))
     known_groups = KnownGroups.for_scan(
         request.cache_dir,
         (repo.root for repo in repos),
@@ -84,6 +84,7 @@ def judged(
     duplicates = known_groups.load()
     if duplicates is None:
         grouping = _beside(_grouped, repos, facts_of, request.similarity, fork=request.jobs > 1)
+    later(reading.save)  # after the fork: a child never starts beside a thread that writes
     candidates: list[Candidate] = []
     summaries: list[Repo] = []
     for repo in repos:

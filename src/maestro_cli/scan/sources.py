@@ -35,6 +35,7 @@ Facts = tuple[Scan, str, FilePrint]
 _IndexEntry = tuple[int, int, str, Scan, FilePrint]
 # coarser than any file system's timestamps that maestro meets (FAT's are 2 s)
 _RACY_NS = 2_000_000_000
+_VANISHED = -1  # the mtime of a file that could not be stat'ed: no index entry matches it
 # below this much source to parse, starting worker processes costs more than it saves
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 # a chunk of work is about 1/(jobs * _CHUNK_SHARE) of the bytes left, and at least _SMALLEST_CHUNK
@@ -68,9 +69,12 @@ def read_sources(
     position = 0
     for index, (_, files) in zip(indexes, repos, strict=True):
         for path in files:
-            stat = os.stat(path)
-            stats.append((stat.st_mtime_ns, stat.st_size))
-            facts[position] = index.trusted(path, stat.st_mtime_ns, stat.st_size)
+            try:
+                stat = os.stat(path)
+                stats.append((stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                stats.append((_VANISHED, 0))  # gone since it was listed: read as empty, never trusted
+            facts[position] = index.trusted(path, *stats[-1])
             if facts[position] is None:
                 unread.append(position)
             position += 1
