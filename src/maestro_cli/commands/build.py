@@ -51,7 +51,9 @@ def build(
         f"{build.backend} ({'isolated' if build.isolated else 'in-process'})"
         for build, file in files
     ]
-    console.print("\n".join(lines), markup=False)
+    # aligned plain text, written as is: rich would only wrap it, and importing it costs 25-40 ms,
+    # a sixth of an in-process build
+    console.write_raw("".join(f"{line}\n" for line in lines))
     return 0
 
 
