@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from .credentials import Repository
 
-# How much of a download is read at a time when it is hashed rather than kept.
+# How much of an answer is read at a time: a file downloaded to be hashed is never held whole.
 _READ_SIZE = 1 << 16
 
 
