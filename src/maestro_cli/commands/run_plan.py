@@ -1,7 +1,8 @@
 """`maestro run-plan`: run a YAML test plan as a dependency graph, in parallel, through adapters."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: typer reads run_plan's annotations at every start, and
+# string annotations would be compiled and evaluated there, one by one (names that exist only for
+# type checkers are quoted below instead).
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -104,7 +105,7 @@ def _variables(pairs: list[str]) -> dict[str, str]:
     return variables
 
 
-def _show_check(console: Console, prepared: PreparedPlan) -> int:
+def _show_check(console: Console, prepared: "PreparedPlan") -> int:
     plan = prepared.plan
     if console.json_mode:
         console.print_json({"plan": plan.name, "plan_file": plan.file, "valid": True, "steps": [s.id for s in plan.steps], "services": sorted(plan.services)})
@@ -113,7 +114,7 @@ def _show_check(console: Console, prepared: PreparedPlan) -> int:
     return ExitCode.OK
 
 
-def _show_levels(console: Console, prepared: PreparedPlan) -> int:
+def _show_levels(console: Console, prepared: "PreparedPlan") -> int:
     levels = prepared.levels()
     if console.json_mode:
         console.print_json({"plan": prepared.plan.name, "levels": levels})
@@ -122,7 +123,7 @@ def _show_levels(console: Console, prepared: PreparedPlan) -> int:
     return ExitCode.OK
 
 
-def _show_report(console: Console, report: RunReport) -> None:
+def _show_report(console: Console, report: "RunReport") -> None:
     if console.json_mode:
         console.print_json({"results_dir": str(report.results_dir), **report.to_dict()})
         return
@@ -176,7 +177,7 @@ class _Progress:
         self._tasks: dict[str, TaskID] = {}
         self._context: Any = None
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> "_Progress":
         if self.console.is_interactive:
             self._context = self.console.progress(transient=True)
             self._progress = self._context.__enter__()
@@ -190,7 +191,7 @@ class _Progress:
     def _headline(self) -> str:
         return f"done {self.done}/{self.total}, failed {self.failed}"
 
-    def on_event(self, event: str, run: StepRun) -> None:
+    def on_event(self, event: str, run: "StepRun") -> None:
         if not run.selected or (self._progress is None and self.console.quiet):
             return  # -q and no terminal: nothing to show, and two calls per step to make cheap
         with self.lock:
@@ -204,7 +205,7 @@ class _Progress:
                 return
             self._update_live(event, run, line)
 
-    def _update_live(self, event: str, run: StepRun, line: str | None) -> None:
+    def _update_live(self, event: str, run: "StepRun", line: str | None) -> None:
         assert self._progress is not None and self._overall is not None
         if event == "started":
             self._tasks[run.id] = self._progress.add_task(run.id, total=None)
@@ -219,7 +220,7 @@ class _Progress:
         self._progress.update(self._overall, completed=self.done, description=self._headline())
 
     @staticmethod
-    def _line(event: str, run: StepRun) -> str | None:
+    def _line(event: str, run: "StepRun") -> str | None:
         if event == "started":
             return f"{'start':<10}{run.id}"
         if event == "retrying":
