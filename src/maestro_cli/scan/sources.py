@@ -195,7 +195,7 @@ class _FileIndex:
             written, entries = marshal.loads(file.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return cls(file, 0, {})
-        return cls(file, written, entries)
+        return cls(file, written, entries) if isinstance(written, int) and isinstance(entries, dict) else cls(file, 0, {})
 
     def trusted(self, path: Path, mtime_ns: int, size: int) -> Facts | None:
         entry = self.entries.get(str(path))
