@@ -58,11 +58,12 @@ def load_plan(
     """Load, expand and check a plan; raises PlanError listing every problem.
 
     ``require_secrets=False`` lets ``--check`` and ``--dry-run`` work where the secrets are not set.
-    ``cache_dir`` remembers documents that passed the JSON Schemas (see :func:`schema.problems`).
+    ``cache_dir`` remembers what plan texts parsed to (see :func:`yamlsource.load`) and documents
+    that passed the JSON Schemas (see :func:`schema.problems`).
     """
     verdicts = cache_dir / "plan-schema-verdicts" if cache_dir is not None else None
     env_in = dict(os.environ if environ is None else environ)
-    source = load(path, shown_as=str(path))
+    source = load(path, shown_as=str(path), cache_dir=cache_dir)
     problems = Problems(source)
     data = source.data
     if not isinstance(data, dict):
