@@ -109,6 +109,7 @@ class FaultyProxy:
     """Forwards to ``upstream``; each queued fault applies to one upload (POST), in order.
 
     Faults: ``"503"`` (with ``Retry-After: 0``), ``"reset"`` (half the body read, then a TCP RST),
+    ``"refuse-early"`` (401 before the body is read, then the connection closed),
     ``"store-502"`` (forwarded, stored, then answered 502), ``"stall"`` (no answer for
     ``stall_seconds``), ``"always-503"`` (every upload from now on), and the names in ``CANNED``.
     """
@@ -177,6 +178,10 @@ class FaultyProxy:
             if self.latency:
                 time.sleep(self.latency)
             fault = self._next_fault() if method == "POST" else None
+            if fault == "refuse-early":  # like nginx's auth_basic: the answer before the body, then close
+                self._answer(connection, 401, "Unauthorized", b"<html><body>401 Authorization Required</body></html>", [])
+                connection.close()
+                return
             if fault == "reset":
                 rfile.read(length // 2)
                 connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

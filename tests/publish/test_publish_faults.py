@@ -111,3 +111,26 @@ def test_https_with_the_right_ca_bundle_and_a_clear_refusal_without(run_cli, pyp
         trusted = run_cli(*publish_args(proxy.url, *wheel, "--cert", cert))
         assert trusted.exit_code == 0, trusted.stderr
     assert wheel[0].name in pypiserver.stored()
+
+
+def _big_wheel(folder, megabytes: int = 16):
+    """A valid wheel larger than the sockets' buffers: its upload cannot be sent before an answer."""
+    import os
+    import zipfile
+
+    path = folder / "acme_big-1.0.0-py3-none-any.whl"
+    meta = "Metadata-Version: 2.1\nName: acme-big\nVersion: 1.0.0\nSummary: big\nDescription-Content-Type: text/markdown\n\n# big\n"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("acme_big/blob.bin", os.urandom(megabytes << 20))
+        archive.writestr("acme_big-1.0.0.dist-info/METADATA", meta)
+        archive.writestr("acme_big-1.0.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr("acme_big-1.0.0.dist-info/RECORD", "")
+    return path
+
+
+def test_an_answer_before_the_whole_upload_is_shown_not_the_broken_pipe(run_cli, proxy: FaultyProxy, publish_args, tmp_path):
+    proxy.faults = ["refuse-early"]
+    result = run_cli(*publish_args(proxy.url, _big_wheel(tmp_path)))
+    assert result.exit_code == 1
+    assert "error: acme_big-1.0.0-py3-none-any.whl: authentication or permission refused: HTTP 401 Unauthorized" in result.stderr
+    assert proxy.posts_received == 1  # a refusal is not retried

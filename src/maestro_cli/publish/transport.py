@@ -132,9 +132,21 @@ class IndexClient:
             if connection.sock is None:
                 connection.connect()
             connection.sock.settimeout(self.timeouts.write)
-            connection.request(method, target, body=body, headers={**self.headers, **route.headers, **headers})
+            try:
+                connection.request(method, target, body=body, headers={**self.headers, **route.headers, **headers})
+            except OSError as exc:
+                unsent: OSError | None = exc
+            else:
+                unsent = None
             connection.sock.settimeout(self.timeouts.read)
-            response = connection.getresponse()
+            try:
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException):
+                # a server may answer early (401, 413) and close before the whole body is sent: then
+                # its answer says why, and only without one is the broken pipe the error
+                if unsent is not None:
+                    raise unsent from None
+                raise
             while block := response.read(_READ_SIZE):
                 sink(block)
         except (OSError, http.client.HTTPException) as exc:
