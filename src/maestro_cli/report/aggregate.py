@@ -119,8 +119,7 @@ def read_inputs(
 ) -> Tally:
     """One tally of all ``files``, read on up to ``jobs`` processes (0: one per CPU)."""
     jobs = jobs or os.cpu_count() or 1
-    size = sum(_size(path) for path in files)
-    if jobs > 1 and len(files) > 1 and size >= PARALLEL_MIN_BYTES:
+    if jobs > 1 and len(files) > 1 and sum(_size(path) for path in files) >= PARALLEL_MIN_BYTES:
         chunks = _split(files, jobs * CHUNKS_PER_JOB)
         tally = Tally(top)
         done = 0

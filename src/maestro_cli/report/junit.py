@@ -33,7 +33,6 @@ REFUSAL = "refused: the file declares a DTD; maestro never expands entities or l
 # Jenkins' JUnit attachments plugin convention, used by many tools: [[ATTACHMENT|/path/to/file]]
 _ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|([^\]\n]+)\]\]")
 _SKIPPED_STATUS = frozenset(("skipped", "notrun", "disabled", "ignored"))
-_OUTPUT_TAGS = frozenset(("system-out", "system-err"))
 _KINDS = {".png": "screenshot", ".jpg": "screenshot", ".jpeg": "screenshot", ".webp": "screenshot", ".zip": "trace", ".webm": "video", ".mp4": "video", ".log": "log", ".txt": "log"}
 
 
@@ -146,7 +145,7 @@ def _parse(stream: BinaryIO, path: Path, folder: AttemptFolder) -> None:
         if depth:
             depth += 1
             if depth == 2:
-                if tag in _OUTPUT_TAGS:
+                if tag == "system-out" or tag == "system-err":
                     parts: list[str] = []
                     outputs.append(parts)
                     parser.CharacterDataHandler = parts.append
@@ -240,7 +239,8 @@ def _case(
 ) -> Case:
     time = attributes.get("time")
     line = attributes.get("line")
-    outcome = "skipped" if attributes.get("status", "").lower() in _SKIPPED_STATUS else "passed"
+    status = attributes.get("status")
+    outcome = "skipped" if status and status.lower() in _SKIPPED_STATUS else "passed"
     kind = message = details = rerun_message = None
     reruns = 0
     for child in children:
