@@ -98,6 +98,9 @@ class AttemptFolder:
             self._replay(suite, classnames, names, times, cases)
             return
         one_class = classnames.count(classnames[0]) == len(classnames) if classnames else True
+        if max(times, default=0.0) <= self.tally.slow_floor:
+            self._add_unordered(suite, classnames, names, times, cases, one_class)
+            return
         start = 0
         for stop, case in cases:
             if stop > start:
@@ -106,6 +109,22 @@ class AttemptFolder:
             self.add(case)
         if len(names) > start:
             self._count_passes(suite, classnames, names, times, start, len(names), one_class)
+
+    def _add_unordered(
+        self, suite: str, classnames: list[str], names: list[str], times: list[float], cases: list[tuple[int, Case]], one_class: bool
+    ) -> None:
+        """A batch none of whose passes enters the slowest list: then nothing depends on where its
+        passes stand between its other cases, and they are counted together. The last record stays
+        open as it would one by one: a last case pending, a last pass in the run."""
+        for _, case in cases:
+            self.add(case)
+        ends_with_pass = bool(names) and (not cases or cases[-1][0] < len(names))
+        stop = len(names) - 1 if ends_with_pass else len(names)
+        for run_start, run_stop in pairwise(_class_runs(classnames, 0, stop, one_class)):
+            self.tally.add_passes(suite, classnames[run_start], run_stop - run_start, sum(times[run_start:run_stop]))
+        self.count += stop
+        if ends_with_pass:
+            self._count_passes(suite, classnames, names, times, stop, stop + 1, one_class)
 
     def _replay(self, suite: str, classnames: list[str], names: list[str], times: list[float], cases: list[tuple[int, Case]]) -> None:
         start = 0
@@ -122,11 +141,7 @@ class AttemptFolder:
         """Passes ``start:stop`` of a batch, none of them an attempt of another test."""
         if self.pending is not None:
             self._commit()
-        if one_class:
-            runs = [start, stop]
-        else:  # where a class name differs from the one before it, a run of one class starts
-            runs = [start, *compress(range(start + 1, stop), map(ne, classnames[start + 1 : stop], classnames[start:stop])), stop]
-        for run_start, run_stop in pairwise(runs):
+        for run_start, run_stop in pairwise(_class_runs(classnames, start, stop, one_class)):
             classname = classnames[run_start]
             if classname != self._run_class or suite != self._run_suite:
                 self._flush_run()
@@ -220,3 +235,11 @@ def fold(earlier: Case, later: Case) -> Case:
     if not later.attachments:
         later.attachments = earlier.attachments
     return later
+
+
+def _class_runs(classnames: list[str], start: int, stop: int, one_class: bool) -> list[int]:
+    """Where the runs of one class start within ``start:stop``, and ``stop``: a run starts where a
+    class name differs from the one before it."""
+    if one_class or stop - start < 2:
+        return [start, stop] if stop > start else []
+    return [start, *compress(range(start + 1, stop), map(ne, classnames[start + 1 : stop], classnames[start:stop])), stop]
