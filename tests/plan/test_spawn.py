@@ -84,3 +84,16 @@ def test_a_spawned_child_is_reaped_once_whoever_asks(tmp_path: Path, monkeypatch
     assert (child.poll(), child.wait(), child.returncode) == (7, 7, 7)
     assert child.stdout is not None
     child.stdout.close()
+
+
+def test_a_command_starts_where_maestros_own_folder_was_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    monkeypatch.setattr(spawn, "_no_inheritable_descriptors", lambda: True)
+    child = spawn.start(["/bin/sh", "-c", "pwd"], str(tmp_path), None)
+    assert child.stdout is not None
+    assert child.stdout.read().decode().strip() == str(tmp_path)
+    assert child.wait() == 0
+    child.stdout.close()

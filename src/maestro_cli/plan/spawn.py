@@ -121,7 +121,10 @@ class _Spawned:
 
 
 def _same_folder(cwd: Path | str | None) -> bool:
-    return cwd is None or os.fspath(cwd) == os.getcwd()
+    try:
+        return cwd is None or os.fspath(cwd) == os.getcwd()
+    except FileNotFoundError:  # maestro's own folder was removed: Popen still starts the command
+        return False
 
 
 @functools.cache
