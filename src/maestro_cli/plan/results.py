@@ -115,7 +115,8 @@ def results_json(report: RunReport) -> str:
     greps) well.
     """
     document = report.to_dict()
-    steps = [json.dumps(step, ensure_ascii=False) for step in document.pop("steps")]
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps makes one per call
+    steps = [encode(step) for step in document.pop("steps")]
     head = json.dumps(document, indent=2, ensure_ascii=False).removesuffix("\n}")
     listed = "[\n    " + ",\n    ".join(steps) + "\n  ]" if steps else "[]"
     return f'{head},\n  "steps": {listed}\n}}\n'
