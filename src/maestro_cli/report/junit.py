@@ -213,6 +213,10 @@ def _parse(stream: BinaryIO, path: Path, folder: AttemptFolder) -> None:
         parser.Parse(b"", True)
     finally:
         count()  # what was read before a fault still counts
+        # the handlers hold the parser and the parser holds them: a cycle that, with the cyclic
+        # collector off while reading, would keep every file's parser and buffers to the end
+        parser.StartDoctypeDeclHandler = parser.StartElementHandler = parser.EndElementHandler = None
+        parser.CharacterDataHandler = None
 
 
 def _columns(passes: list[dict[str, str]]) -> tuple[list[str], list[str], list[float]]:
