@@ -12,7 +12,6 @@ import getpass
 import io
 import json
 import os
-import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ class AuditLog:
         return {
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "user": _user(),
-            "host": socket.gethostname(),
+            "host": os.uname().nodename,  # what gethostname() returns, without importing socket
             "version": __version__,
             "command": self.command,
             "arguments": redaction.scrub_argv(self.argv),
