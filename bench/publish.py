@@ -15,6 +15,10 @@ Rows, side by side with ratios (competitor / maestro, so above 1 means maestro i
   uses its default wsgiref server, which serves one request at a time;
 * peak RSS of the uploading process while it sends a 200 MB wheel, maestro and twine.
 
+maestro keeps start-up work in its cache folder (poetry-core's compiled schemas and parsers, files
+that passed the checks); the rows marked "first run" give it an empty cache folder each time, as
+on a fresh CI machine, so both sides of that trade are shown.
+
 Every tool runs as a subprocess of this script, the way a user runs it. Wall time, CPU time (user +
 system, the child and what it waited for) and max RSS come from ``os.wait4`` for that one child.
 Each figure is the best of ``--repeat`` runs, tools taking turns (uploads go to a fresh server each
@@ -62,10 +66,14 @@ class Row:
     theirs: Sample
 
 
-def run(command: Sequence[str]) -> Sample:
-    """One run of a command that must succeed, measured by the kernel for exactly that child."""
+def run(command: Sequence[str], *, cache: Path | None = None) -> Sample:
+    """One run of a command that must succeed, measured by the kernel for exactly that child.
+
+    ``cache`` gives maestro an empty cache folder of its own, as its first run on a machine has.
+    """
+    environ = None if cache is None else {**os.environ, "MAESTRO_CACHE_DIR": str(cache)}
     started = time.perf_counter()
-    process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environ)
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
@@ -96,13 +104,15 @@ def bench_build(work: Path, repeat: int) -> list[Row]:
         return lambda: [sys.executable, "-m", "build", *extra, "--outdir", str(work / f"out-{next(outs)}"), str(project)]
 
     competitors = {"python -m build": build(), "python -m build --no-isolation": build("--no-isolation")}
-    samples: dict[str, list[Sample]] = {name: [] for name in ("maestro", *competitors)}
-    for _ in range(repeat):
+    samples: dict[str, list[Sample]] = {name: [] for name in ("maestro", "maestro, empty cache", *competitors)}
+    for number in range(repeat):
         samples["maestro"].append(run(maestro()))
+        samples["maestro, empty cache"].append(run(maestro(), cache=work / f"cache-{number}"))
         for name, command in competitors.items():
             samples[name].append(run(command()))
-    ours = best(samples["maestro"])
-    return [Row("build one project (sdist + wheel)", ours, name, best(samples[name])) for name in competitors]
+    ours, first = best(samples["maestro"]), best(samples["maestro, empty cache"])
+    rows = [Row("build one project (sdist + wheel)", ours, name, best(samples[name])) for name in competitors]
+    return rows + [Row("build one project, maestro's first run (empty cache)", first, "python -m build", best(samples["python -m build"]))]
 
 
 def _forty_files(work: Path) -> list[str]:
@@ -118,21 +128,25 @@ def _forty_files(work: Path) -> list[str]:
 def bench_upload(work: Path, repeat: int) -> list[Row]:
     files = _forty_files(work)
     proxied = f"+{LATENCY * 1000:.0f} ms/request proxy"
-    setups = (
-        ("direct", 0.0, "paste", ()),
-        ("direct, maestro --no-verify", 0.0, "paste", ("--no-verify",)),
-        (proxied, LATENCY, "paste", ()),
-        (f"{proxied}, maestro --jobs 8", LATENCY, "paste", ("--jobs", "8")),
-        (f"{proxied}, wsgiref server", LATENCY, "wsgiref", ()),
+    first = "maestro's first run (empty cache: every file checked)"
+    setups = (  # label, latency, server, maestro's options, whether maestro starts with an empty cache folder
+        ("direct", 0.0, "paste", (), False),
+        (f"direct, {first}", 0.0, "paste", (), True),
+        ("direct, maestro --no-verify", 0.0, "paste", ("--no-verify",), False),
+        (proxied, LATENCY, "paste", (), False),
+        (f"{proxied}, {first}", LATENCY, "paste", (), True),
+        (f"{proxied}, maestro --jobs 8", LATENCY, "paste", ("--jobs", "8"), False),
+        (f"{proxied}, wsgiref server", LATENCY, "wsgiref", (), False),
     )
     rows = []
-    for number, (label, latency, wsgi_server, options) in enumerate(setups):
+    for number, (label, latency, wsgi_server, options, empty_cache) in enumerate(setups):
         samples: dict[str, list[Sample]] = {"maestro": [], "twine": []}
         for turn in range(repeat):
             for tool, runs in samples.items():
                 with running_pypiserver(work / f"server-{number}-{tool}-{turn}", server=wsgi_server) as server:
                     with running_proxy(server.url, latency=latency) as proxy:
-                        runs.append(run(publish_command(tool, proxy.url if latency else server.url, files, *options)))
+                        cache = work / f"cache-{number}-{turn}" if empty_cache and tool == "maestro" else None
+                        runs.append(run(publish_command(tool, proxy.url if latency else server.url, files, *options), cache=cache))
                     if len(server.stored()) != len(files):
                         raise SystemExit(f"{tool} stored {len(server.stored())} of {len(files)} files")
         rows.append(Row(f"upload 40 files, {label}", best(samples["maestro"]), "twine upload", best(samples["twine"])))
