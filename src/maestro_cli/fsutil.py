@@ -44,6 +44,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def store_cache(path: Path, data: bytes | str) -> None:
+    """Write a cache file atomically, or not at all where its folder cannot be written.
+
+    A cache is only ever a shortcut its reader rebuilds when it is missing or damaged: a read-only
+    or full cache folder costs time, never correctness, so it is no error either.
+    """
+    try:
+        atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError:
+        pass
+
+
 def staging_dir_beside(target: Path) -> Path:
     """A fresh temporary folder on the same file system as ``target``, for an atomic rename."""
     target.parent.mkdir(parents=True, exist_ok=True)

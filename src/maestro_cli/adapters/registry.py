@@ -114,12 +114,9 @@ def entry_points(cache_dir: Path | None = None) -> list[EntryPoint]:
         key=lambda ep: ep.name,
     )
     if cache is not None:
-        from ..fsutil import atomic_write_text
+        from ..fsutil import store_cache
 
-        try:
-            atomic_write_text(cache, json.dumps({"fingerprint": fingerprint, "entry_points": found}))
-        except OSError:  # a cache that cannot be written only costs time
-            pass
+        store_cache(cache, json.dumps({"fingerprint": fingerprint, "entry_points": found}))
     return found
 
 

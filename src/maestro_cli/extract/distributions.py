@@ -18,7 +18,7 @@ from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 
-from ..fsutil import atomic_write_text
+from ..fsutil import store_cache
 
 TABLE_PATH = Path(__file__).parent / "data" / "module_to_dist.json"
 
@@ -113,10 +113,7 @@ def installed_modules(cache_dir: Path | None = None) -> dict[str, list[str]]:
             pass  # missing or damaged: scan again
     modules = {name: list(dict.fromkeys(dists)) for name, dists in metadata.packages_distributions().items()}
     if stored is not None:
-        try:
-            atomic_write_text(stored, json.dumps({"key": key, "modules": modules}))
-        except OSError:
-            pass  # a read-only cache costs time, never correctness
+        store_cache(stored, json.dumps({"key": key, "modules": modules}))
     return modules
 
 

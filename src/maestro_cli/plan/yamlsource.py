@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location, PlanError
-from ..fsutil import atomic_write_bytes
+from ..fsutil import store_cache
 
 YamlPath = tuple[str | int, ...]
 
@@ -83,8 +83,8 @@ def load(path: Path, shown_as: str | None = None, *, cache_dir: Path | None = No
     source = _parse(text, file)
     if cached is not None and not source.problems:  # problems name the file as shown: parsed each time
         try:
-            atomic_write_bytes(cached, marshal.dumps((source.data, source.values, source.keys)))
-        except (OSError, ValueError):  # a value marshal cannot write (a YAML date), or a read-only cache
+            store_cache(cached, marshal.dumps((source.data, source.values, source.keys)))
+        except ValueError:  # a value marshal cannot write (a YAML date): parsed each time
             pass
     return source
 

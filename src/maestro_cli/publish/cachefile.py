@@ -36,10 +36,7 @@ class CacheFile:
         if self.path is None or not self._changed:
             return
         kept = dict(list(self._entries.items())[-self.max_entries :])
-        try:
-            fsutil.atomic_write_text(self.path, json.dumps(kept, separators=(",", ":")))
-        except OSError:
-            pass
+        fsutil.store_cache(self.path, json.dumps(kept, separators=(",", ":")))
 
     def _load(self) -> dict[str, Any]:
         if self.path is None:

@@ -71,7 +71,7 @@ def _validator(schemas: ModuleType, folder: Path, schema_name: str) -> Validator
         schema = json.loads(schema_bytes)
         entry = RefResolver.from_schema(schema, handlers={}, store={}).get_scope_name()
         code = compile(fastjsonschema.compile_to_code(schema), f"<{schema_name} validator>", "exec")
-        _store(cached, marshal.dumps((entry, code)))
+        fsutil.store_cache(cached, marshal.dumps((entry, code)))
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # noqa: S102  (code fastjsonschema generated from poetry-core's own schema)
     return namespace[entry]  # type: ignore[no-any-return]
@@ -91,14 +91,5 @@ def _lark_parser(parser: Any, folder: Path) -> Any:
     lark = Lark.open(grammar_filename=str(grammar), parser=parser._parser, debug=parser._debug)
     saved = io.BytesIO()
     lark.save(saved)
-    _store(cached, saved.getvalue())
+    fsutil.store_cache(cached, saved.getvalue())
     return lark
-
-
-def _store(path: Path, data: bytes) -> None:
-    """Atomically, and silently not at all where the cache folder cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fsutil.atomic_write_bytes(path, data)
-    except OSError:
-        pass

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..fsutil import atomic_write_bytes
+from ..fsutil import store_cache
 from .fingerprint import FINGERPRINT_VERSION
 from .model import DuplicateGroup, DuplicateMember
 
@@ -66,7 +66,4 @@ class KnownGroups:
             (g.kind, g.similarity, tuple((m.repo, m.path, m.name, m.start, m.end, m.similarity) for m in g.members))
             for g in groups
         ]
-        try:
-            atomic_write_bytes(self.file, marshal.dumps((self.inputs, stored)))
-        except OSError:
-            pass  # a read-only cache costs speed, never correctness
+        store_cache(self.file, marshal.dumps((self.inputs, stored)))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..extract.scan import SCAN_VERSION, Scan, ScanCache, content_key, scan_source
-from ..fsutil import atomic_write_bytes
+from ..fsutil import store_cache
 from .fingerprint import FINGERPRINT_VERSION, FilePrint, fingerprint_source
 
 # (import scan, content hash, fingerprint) of one file
@@ -213,7 +213,4 @@ class _FileIndex:
         # rewritten when anything changed, and while entries are too recent to trust by stat
         if entries == self.entries and not any(mtime >= self.written - _RACY_NS for mtime, _ in stats):
             return
-        try:
-            atomic_write_bytes(self.file, marshal.dumps((started, entries)))
-        except OSError:
-            pass  # a read-only cache costs speed, never correctness
+        store_cache(self.file, marshal.dumps((started, entries)))
