@@ -151,7 +151,7 @@ def test_poetry_cores_start_up_work_is_cached_and_changes_no_byte_built(tmp_path
     cold = _build_in_a_new_process(project, tmp_path / "cold", cache)
     assert cold[0] == 0, cold[2]
     kept = sorted(p.name.split("-")[0] for p in (cache / "build" / "poetry-core").iterdir())
-    assert kept == ["markers", "pep508", "poetry", "project"]  # two grammars, two schemas
+    assert kept == ["pep508", "poetry", "project"]  # the line with a marker needs lark; two schemas
 
     assert _build_in_a_new_process(project, tmp_path / "warm", cache)[:2] == cold[:2]
 
@@ -165,3 +165,50 @@ def test_poetry_cores_start_up_work_is_cached_and_changes_no_byte_built(tmp_path
     code, _files, stderr = _build_in_a_new_process(project, tmp_path / "invalid", cache)
     assert code == 2
     assert "project.name must match pattern" in stderr  # the cached validators still validate
+
+
+def _sha256s(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_a_first_build_skips_what_it_does_not_need_and_builds_poetry_cores_very_bytes(tmp_path):
+    """Simple dependency lines need no grammar, a small pyproject a fraction of the schemas;
+    the files are those poetry-core builds on its own, byte for byte."""
+    import subprocess
+
+    lines = ("packaging>=20", "httpx[http2, socks] >= 0.27, <1", "tomli; python_version < '3.11'", "rich")
+    project = write_project(tmp_path / "src", "acme-first", dependencies=lines)
+    cache = tmp_path / "cache"
+    code, files, stderr = _build_in_a_new_process(project, tmp_path / "maestro", cache)
+    assert code == 0, stderr
+    assert sorted(p.name.split("-")[0] for p in (cache / "build" / "poetry-core").iterdir()) == ["pep508", "poetry", "project"]
+
+    backend = "import sys, poetry.core.masonry.api as api; api.build_sdist(sys.argv[1]); api.build_wheel(sys.argv[1])"
+    (tmp_path / "poetry").mkdir()
+    subprocess.run([sys.executable, "-c", backend, tmp_path / "poetry"], cwd=project, check=True, capture_output=True)
+    assert files == _sha256s(tmp_path / "poetry")
+
+    simple = write_project(tmp_path / "src", "acme-simple", dependencies=lines[:2])
+    code, _files, stderr = _build_in_a_new_process(simple, tmp_path / "simple", tmp_path / "cache-simple")
+    assert code == 0, stderr
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache-simple" / "build" / "poetry-core").iterdir()) == ["poetry", "project"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('dependencies = []', 'dependencies = ["packaging >= 20 ; python_version <"]'), "The requirement is invalid: Unexpected"),
+        (('packages = [{ include', 'packages = [{ includes'), "tool.poetry.packages[0] must contain ['include'] properties"),
+        (('readme = "README.md"', 'readme = 3'), "project.readme must be valid exactly by one definition"),
+    ],
+)
+def test_a_first_build_rejects_an_invalid_pyproject_with_poetry_cores_message(tmp_path, change, message):
+    project = write_project(tmp_path / "src", "acme-invalid")
+    pyproject = project / "pyproject.toml"
+    assert change[0] in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(*change))
+    code, _files, stderr = _build_in_a_new_process(project, tmp_path / "out", tmp_path / "cache")
+    assert code == 2
+    assert "poetry.core.masonry.api failed to build a sdist" in stderr and message in stderr

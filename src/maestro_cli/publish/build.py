@@ -97,7 +97,7 @@ def build_project(
     """Build into a staging folder beside ``out``, then move the files in (never over one without force)."""
     system = read_build_system(project)
     backend = in_process_backend(system, cache_dir=cache_dir)
-    if backend is not None and cache_dir is not None and system.backend.startswith("poetry.core."):
+    if backend is not None and system.backend.startswith("poetry.core."):
         from . import poetry_cache
 
         poetry_cache.prepare(cache_dir)
