@@ -1,7 +1,8 @@
 """`maestro build`: sdists and wheels through each project's PEP 517 backend."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: typer reads build's annotations at every start, and
+# string annotations would be compiled and evaluated there, one by one (names that exist only for
+# type checkers are quoted below instead).
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,7 @@ def build(
 
 
 @contextmanager
-def _progress_display(console: Console, projects: int) -> Iterator[Callable[[Path], None]]:
+def _progress_display(console: "Console", projects: int) -> Iterator[Callable[[Path], None]]:
     """A bar over the projects on a terminal; elsewhere nothing to draw, and rich's progress not imported."""
     if not console.is_interactive:
         yield lambda _project: None
