@@ -30,6 +30,8 @@ PROJECT_FILE = "maestro.toml"
 
 @dataclass(frozen=True)
 class ConfigItem:
+    """One configuration key: its name, type, default, environment variable and whether it is secret."""
+
     name: str
     type: type
     default: Any
@@ -74,6 +76,8 @@ ITEMS_BY_NAME: dict[str, ConfigItem] = {item.name: item for item in ITEMS}
 
 @dataclass(frozen=True)
 class Value:
+    """A key's value and where it came from (default, file, environment, flag)."""
+
     item: ConfigItem
     value: Any
     origin: str  # "default", "flag", "env MAESTRO_X", or "path/to/file.toml"
@@ -89,6 +93,8 @@ class Value:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every key's value for one invocation, flags on top."""
+
     values: dict[str, Value]
     project_root: Path
     files: list[Path] = field(default_factory=list)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class State:
+    """What one invocation carries from the root options to the command."""
+
     console: Console = field(default_factory=Console)
     debug: bool = False
     command: str | None = None

@@ -33,6 +33,8 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Event:
+    """One thing a core did, as the listeners (the audit log) receive it."""
+
     name: str
     outcome: str = "ok"
     artifacts: tuple[Artifact, ...] = ()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -38,3 +40,15 @@ def read_steps() -> Callable[[Path], dict[str, dict[str, Any]]]:
         return {step["id"]: step for step in document["steps"]}
 
     return read
+
+
+@pytest.fixture
+def in_fresh_process() -> Callable[..., Any]:
+    """Runs Python code in a fresh interpreter, as a new start would, and returns the JSON it printed."""
+
+    def run(code: str, *args: str | Path, cwd: Path | None = None) -> Any:
+        command = [sys.executable, "-c", code, *(str(arg) for arg in args)]
+        finished = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60, cwd=cwd)
+        return json.loads(finished.stdout)
+
+    return run

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,22 +34,17 @@ LOAD = (
 )
 
 
-def load_in_fresh_process(plan: Path, cache: Path) -> dict[str, object]:
-    finished = subprocess.run([sys.executable, "-c", LOAD, str(plan), str(cache)], capture_output=True, text=True, check=True, timeout=60)
-    return json.loads(finished.stdout)
-
-
-def test_an_unchanged_plan_is_read_back_without_parsing(tmp_path: Path) -> None:
+def test_an_unchanged_plan_is_read_back_without_parsing(tmp_path: Path, in_fresh_process: Callable[..., dict[str, object]]) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
-    first = load_in_fresh_process(plan, tmp_path / "cache")
-    again = load_in_fresh_process(plan, tmp_path / "cache")
+    first = in_fresh_process(LOAD, plan, tmp_path / "cache")
+    again = in_fresh_process(LOAD, plan, tmp_path / "cache")
     assert (first["yaml"], again["yaml"]) == (True, False)
     assert {k: v for k, v in first.items() if k != "yaml"} == {k: v for k, v in again.items() if k != "yaml"}
     assert again["data"]["steps"][1]["run"] == ["./smoke.sh", 3.5, True, None]  # types survive
     assert again["data"]["steps"][0]["timeout"] == 30  # merge keys resolved
     plan.write_text(PLAN.replace("pytest -q", "pytest -x"))
-    changed = load_in_fresh_process(plan, tmp_path / "cache")
+    changed = in_fresh_process(LOAD, plan, tmp_path / "cache")
     assert changed["yaml"] is True and changed["data"]["steps"][0]["run"] == "pytest -x"
 
 

@@ -66,6 +66,8 @@ class TestCase:
 
 @dataclass
 class StepResult:
+    """How one attempt of a step ended, as the adapter reports it."""
+
     outcome: StepOutcome
     exit_code: int | None = None
     message: str | None = None  # one line: why it failed, for the summary

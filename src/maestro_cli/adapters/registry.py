@@ -36,6 +36,8 @@ _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?(\[.*\])?\s
 
 @dataclass(frozen=True)
 class AdapterInfo:
+    """An installed adapter and the entry point it came from."""
+
     adapter: Adapter
     source: str  # the entry point's value, "module:attr"
     distribution: str | None  # the installed distribution that declared it
@@ -44,8 +46,13 @@ class AdapterInfo:
 
 @dataclass
 class Registry:
+    """The installed adapters by name, and the plugins that failed to load."""
+
     adapters: dict[str, AdapterInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # one line per plugin that failed to load
+    # what the adapters were found from (the install fingerprint and the entry points), for caches
+    # of work that depends on them, such as a checked plan
+    installed: str = ""
 
     @property
     def names(self) -> list[str]:
@@ -93,10 +100,10 @@ class EntryPoint(NamedTuple):
         return loaded
 
 
-def entry_points(cache_dir: Path | None = None) -> list[EntryPoint]:
+def entry_points(cache_dir: Path | None = None, fingerprint: list[list[object]] | None = None) -> list[EntryPoint]:
     """The group's entry points by name, from the cache when nothing installed has changed since."""
     cache = cache_dir / _CACHE_FILE if cache_dir is not None else None
-    fingerprint = _install_fingerprint()
+    fingerprint = _install_fingerprint() if fingerprint is None else fingerprint
     if cache is not None:
         try:
             cached = json.loads(cache.read_text(encoding="utf-8"))
@@ -138,8 +145,10 @@ def _install_fingerprint() -> list[list[object]]:
 
 
 def _discover(cache_dir: Path | None) -> Registry:
-    registry = Registry()
-    for entry_point in entry_points(cache_dir):
+    fingerprint = _install_fingerprint()
+    found = entry_points(cache_dir, fingerprint)
+    registry = Registry(installed=json.dumps([fingerprint, found]))
+    for entry_point in found:
         distribution, version = entry_point.distribution, entry_point.version
         label = f"adapter plugin '{entry_point.name}' ({entry_point.value}"
         label += f", from {distribution})" if distribution else ")"

@@ -20,6 +20,8 @@ DEFAULT_HEALTH_INTERVAL = 0.2
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """How a service is known to be up: an HTTP answer, an open TCP port or a command's exit 0."""
+
     kind: str  # "http", "tcp" or "cmd"
     target: str  # URL, host:port, or a shell command
     timeout: float = DEFAULT_HEALTH_TIMEOUT
@@ -31,6 +33,8 @@ class HealthCheck:
 
 @dataclass(frozen=True)
 class Service:
+    """A long-running process started for the steps that list it."""
+
     name: str
     run: str | list[str]
     env: dict[str, str]
@@ -71,6 +75,8 @@ class Step:
 
 @dataclass
 class Plan:
+    """A validated plan: its steps after matrix expansion, its services, env, vars and secrets."""
+
     name: str
     file: str  # as the user named it
     workdir: Path  # the plan's folder: steps run there unless they set cwd

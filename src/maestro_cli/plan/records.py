@@ -29,6 +29,8 @@ def timestamp(moment: datetime | None) -> str | None:
 
 @dataclass
 class AttemptRecord:
+    """One attempt of a step, as results.json lists it."""
+
     attempt: int
     outcome: str
     exit_code: int | None
@@ -111,6 +113,8 @@ class StepRun:
 
 @dataclass
 class RunReport:
+    """A whole run: every step's record, when it started and finished, whether it was interrupted."""
+
     plan: Plan
     run_id: str
     results_dir: Path

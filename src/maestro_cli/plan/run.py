@@ -16,9 +16,8 @@ from typing import Any
 from .. import events
 from ..adapters.registry import Registry, load_registry
 from ..errors import UsageError, did_you_mean
-from . import graph
+from . import graph, plan_cache
 from .executor import AttemptExecutor, LocalExecutor
-from .loader import load_plan
 from .model import Plan
 from .records import RunReport
 from .results import new_results_dir, write_results
@@ -27,6 +26,8 @@ from .scheduler import Listener, RunOptions, Scheduler
 
 @dataclass
 class PreparedPlan:
+    """A loaded plan, the steps the selection picked and the adapters that run them."""
+
     plan: Plan
     selected: set[str]
     registry: Registry
@@ -38,6 +39,8 @@ class PreparedPlan:
 
 @dataclass
 class Selection:
+    """What --only, --skip and --only-tags asked for."""
+
     only: list[str] = field(default_factory=list)  # ids or shell patterns (smoke-*); their needs come along
     skip: list[str] = field(default_factory=list)
     only_tags: list[str] = field(default_factory=list)
@@ -54,8 +57,21 @@ def prepare(
     if not plan_file.is_file():
         raise UsageError(f"no plan file at {plan_file}", hint="maestro run-plan PLAN.yaml")
     registry = load_registry(cache_dir=cache_dir)
-    plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets, cache_dir=cache_dir)
+    plan = _checked_plan(plan_file, registry, variables or {}, require_secrets, cache_dir)
     return PreparedPlan(plan, select(plan, selection or Selection()), registry, list(registry.problems))
+
+
+def _checked_plan(plan_file: Path, registry: Registry, variables: Mapping[str, str], require_secrets: bool, cache_dir: Path | None) -> Plan:
+    """The plan kept from an earlier run with exactly these inputs (see plan_cache), or loaded now."""
+    key = plan_cache.plan_key(plan_file, registry, variables, require_secrets) if cache_dir is not None else None
+    if cache_dir is not None and key is not None and (kept := plan_cache.read(cache_dir, key)) is not None:
+        return kept
+    from .loader import load_plan  # and the YAML, schema and template machinery behind it
+
+    plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets, cache_dir=cache_dir)
+    if cache_dir is not None and key is not None:
+        plan_cache.write(cache_dir, key, plan)
+    return plan
 
 
 def select(plan: Plan, selection: Selection) -> set[str]:

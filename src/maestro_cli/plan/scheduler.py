@@ -43,6 +43,8 @@ Listener = Callable[[str, StepRun], None]
 
 @dataclass
 class RunOptions:
+    """How one run goes: jobs at once, the selected steps, where results go."""
+
     jobs: int
     selected: set[str]  # step ids to run; the others are recorded as skipped, "not selected"
     results_dir: Path

@@ -1,0 +1,104 @@
+"""A checked plan kept between runs: an unchanged plan starts without being loaded and checked again.
+
+Loading a plan of 500 steps (its parse read back, 500 steps built, the graph and the adapters'
+checks, and the imports all that needs) costs as much as a dozen no-op steps at every start. What
+it produces depends only on the plan's text and where it is, the ``--var`` values, whether secrets
+were required, the installed adapters and maestro's own plan code, and, when the plan can read
+them (a ``${{ }}`` template or an ``if:``), on the environment. All of that is the entry's key,
+kept inside the entry and compared whole when it is read: an entry serves exactly the same inputs,
+never a near miss. One entry per plan file: a plan edited a hundred times leaves one entry.
+
+A plan that names secrets is never kept: their values would be written to the cache folder.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import sys
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..adapters.registry import Registry
+from ..fsutil import store_cache
+from .model import Plan
+
+# Bumped whenever what an entry holds changes shape.
+_FORMAT = 1
+_FOLDER = "checked-plans"
+# What lets a plan read the environment while it is loaded: a template, or an `if:` expression
+# (evaluated once with every step passed, so that a typo fails before the run). A plan that merely
+# mentions "if" somewhere is keyed by the environment too: a wasted entry at worst, never a wrong one.
+_READS_ENVIRONMENT = re.compile(r"\$\{\{|\bif\b")
+# maestro's code that turns a plan's text into a checked plan (editable installs change it in place)
+_CODE_FOLDERS = (Path(__file__).parent, Path(__file__).parent.parent / "adapters")
+
+
+def plan_key(path: Path, registry: Registry, variables: Mapping[str, str], require_secrets: bool) -> tuple[Any, ...] | None:
+    """Everything a checked plan depends on; None when the plan cannot be read (the loader says why)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        where = str(path.resolve())
+    except (OSError, UnicodeDecodeError, RuntimeError):
+        return None
+    return (
+        _FORMAT,
+        str(path),
+        where,
+        text,
+        sorted(variables.items()),
+        require_secrets,
+        registry.installed,
+        _code_fingerprint(registry),
+        _environment_digest() if _READS_ENVIRONMENT.search(text) else None,
+    )
+
+
+def read(cache_dir: Path, key: tuple[Any, ...]) -> Plan | None:
+    """The plan kept for exactly ``key``, or None."""
+    try:
+        with open(_entry(cache_dir, key), "rb") as stream:
+            kept_key, plan = pickle.load(stream)
+    except Exception:  # no entry yet, or one another version of maestro wrote: load the plan again
+        return None
+    return plan if kept_key == key and isinstance(plan, Plan) else None
+
+
+def write(cache_dir: Path, key: tuple[Any, ...], plan: Plan) -> None:
+    if plan.secrets:
+        return
+    store_cache(_entry(cache_dir, key), pickle.dumps((key, plan), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _entry(cache_dir: Path, key: tuple[Any, ...]) -> Path:
+    """The entry's file: named by the plan's path (as given and resolved), so one per plan file."""
+    shown, where = key[1], key[2]
+    return cache_dir / _FOLDER / f"{zlib.crc32(f'{shown}:{where}'.encode()):08x}.pickle"
+
+
+def _code_fingerprint(registry: Registry) -> list[tuple[str, int, int]]:
+    """maestro's plan and adapter modules, and each installed adapter's module, with their
+    modification times and sizes: an adapter's ``check`` may change without a reinstall."""
+    files = [entry.path for folder in _CODE_FOLDERS for entry in os.scandir(folder) if entry.name.endswith((".py", ".json"))]
+    for info in registry.adapters.values():
+        module = sys.modules.get(type(info.adapter).__module__)
+        if module is not None and getattr(module, "__file__", None):
+            files.append(module.__file__)
+    fingerprint = []
+    for file in sorted(set(files)):
+        try:
+            stat = os.stat(file)
+        except OSError:
+            continue
+        fingerprint.append((file, stat.st_mtime_ns, stat.st_size))
+    return fingerprint
+
+
+def _environment_digest() -> str:
+    """The environment, hashed: its values may be secrets (tokens in CI), which are never written."""
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(os.environ.items())).encode("utf-8", "surrogateescape")).hexdigest()
