@@ -96,28 +96,52 @@ def test_a_plugin_is_usable_and_a_broken_one_is_a_warning(tmp_path: Path, plugin
     assert (tmp_path / "out" / "logs" / "hello.log").read_text().endswith("hi there\n")
 
 
-def _entry_points_in(site: Path, cache: Path) -> tuple[dict[str, tuple[str, ...]], bool]:
-    """The entry points a fresh process finds, and whether it had to read installed metadata."""
+def _entry_points_in(site: Path, cache: Path) -> dict[str, tuple[str, ...]]:
+    """The entry points a fresh process finds."""
     code = (
         "import json, sys; from pathlib import Path; from maestro_cli.adapters.registry import entry_points; "
-        "found = {ep.name: (ep.value, ep.distribution, ep.version) for ep in entry_points(Path(sys.argv[1]))}; "
-        "print(json.dumps({'found': found, 'metadata_read': 'importlib.metadata' in sys.modules}))"
+        "print(json.dumps({ep.name: (ep.value, ep.distribution, ep.version) for ep in entry_points(Path(sys.argv[1]))}))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
-    finished = subprocess.run([sys.executable, "-c", code, str(cache)], env=env, capture_output=True, text=True, check=True)
-    document = json.loads(finished.stdout)
-    return {name: tuple(row) for name, row in document["found"].items()}, document["metadata_read"]
+    quiet = site.parent / "cwd"  # `python -c` fingerprints its working folder too: one nothing writes to
+    quiet.mkdir(exist_ok=True)
+    finished = subprocess.run([sys.executable, "-c", code, str(cache)], env=env, capture_output=True, text=True, check=True, cwd=quiet)
+    return {name: tuple(row) for name, row in json.loads(finished.stdout).items()}
 
 
 def test_entry_points_are_cached_until_something_is_installed(tmp_path: Path, plugin_path: Path) -> None:
     cache = tmp_path / "cache"
-    first, read_first = _entry_points_in(plugin_path, cache)
-    again, read_again = _entry_points_in(plugin_path, cache)
-    assert first == again and first["echo"] == ("echo_plugin:EchoAdapter", "maestro-test-plugins", "0.1")
-    assert (read_first, read_again) == (True, False)  # the second start did not read installed metadata
+    first = _entry_points_in(plugin_path, cache)
+    assert first["echo"] == ("echo_plugin:EchoAdapter", "maestro-test-plugins", "0.1")
+    # changed in place, as no installer does: a start that read entry_points.txt again would see it
+    declared = plugin_path / "maestro_test_plugins-0.1.dist-info" / "entry_points.txt"
+    declared.write_text(declared.read_text().replace("echo = echo_plugin:EchoAdapter", "echo = echo_plugin:Renamed"))
+    assert _entry_points_in(plugin_path, cache) == first
     other = plugin_path / "maestro_more-2.0.dist-info"  # a plugin installed since
     other.mkdir()
     (other / "METADATA").write_text("Metadata-Version: 2.1\nName: maestro-more\nVersion: 2.0\n")
     (other / "entry_points.txt").write_text("[maestro.adapters]\nmore = echo_plugin:EchoAdapter\n")
-    after_install, read_after = _entry_points_in(plugin_path, cache)
-    assert read_after and after_install["more"] == ("echo_plugin:EchoAdapter", "maestro-more", "2.0")
+    after_install = _entry_points_in(plugin_path, cache)
+    assert after_install["more"] == ("echo_plugin:EchoAdapter", "maestro-more", "2.0")
+    assert after_install["echo"] == ("echo_plugin:Renamed", "maestro-test-plugins", "0.1")
+
+
+def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path: Path, plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from maestro_cli.adapters.registry import ENTRY_POINT_GROUP, EntryPoint, _scan_entry_points
+
+    egg = plugin_path / "Maestro.Eggs-1.2-py3.11.egg-info"  # setuptools' older layout, and its PKG-INFO
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: Maestro.Eggs\nVersion: 1.2\n\nName: not a header\n")
+    (egg / "entry_points.txt").write_text("# a comment\n[console_scripts]\negg = x:y\n\n[maestro.adapters]\n  egg =  echo_plugin:EchoAdapter [extra]\n")
+    shadowed = tmp_path / "later"  # the same distribution later on the path: the first one wins
+    (shadowed / "maestro_test_plugins-0.2.dist-info").mkdir(parents=True)
+    (shadowed / "maestro_test_plugins-0.2.dist-info" / "entry_points.txt").write_text("[maestro.adapters]\nshadowed = x:y\n")
+    monkeypatch.syspath_prepend(str(shadowed))
+    monkeypatch.syspath_prepend(str(plugin_path))
+    expected = sorted((EntryPoint(ep.name, ep.value, ep.dist.name, ep.dist.version) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)), key=lambda ep: ep.name)
+    found = sorted(_scan_entry_points(), key=lambda ep: ep.name)
+    assert found == expected
+    assert EntryPoint("egg", "echo_plugin:EchoAdapter [extra]", "Maestro.Eggs", "1.2") in found
+    assert "shadowed" not in {ep.name for ep in found}
