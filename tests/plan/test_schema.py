@@ -34,3 +34,71 @@ def test_the_inlined_schema_finds_what_the_referencing_one_finds(document: dict[
 def test_a_schema_referring_to_itself_is_kept_as_it_is() -> None:
     tree = {"$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}, "$ref": "#/$defs/node"}
     assert schema._inlined(tree) is tree
+
+
+# steps that agree in shape or differ by one thing the schema looks at (valid ones and broken ones)
+STEPS: list[dict[str, Any]] = [
+    {"id": "a", "run": "true"},
+    {"id": "b", "run": "make test"},
+    {"id": "", "run": "true"},
+    {"id": "c", "run": ""},
+    {"id": "d", "run": ["pytest", "-x", 3, True]},
+    {"id": "e", "run": []},
+    {"id": "f", "run": "x", "timeout": 0},
+    {"id": "g", "run": "x", "timeout": 0.5},
+    {"id": "h", "run": "x", "timeout": float("nan")},
+    {"id": "i", "run": "x", "retries": 20},
+    {"id": "j", "run": "x", "retries": 21},
+    {"id": "k", "run": "x", "retries": 2.0},
+    {"id": "l", "run": "x", "retries": 2.5},
+    {"id": "m", "run": "x", "retries": True},
+    {"id": "n", "run": "x", "continue-on-error": "${{ matrix.experimental }}"},
+    {"id": "o", "run": "x", "continue-on-error": "maybe"},
+    {"id": "p", "run": "x", "outputs": ["version", "1st"]},
+    {"id": "q", "run": "x", "outputs": ["version", "first"]},
+    {"id": "r", "run": "x", "env": {"GOOD": "1", "bad-name": "2"}},
+    {"id": "s", "run": "x", "env": {"GOOD": {"nested": 1}}},
+    {"id": "t", "run": "x", "matrix": {"py": ["3.11", 3.12], "include": [{"py": "3.13"}]}},
+    {"id": "u", "run": "x", "matrix": {"py": []}},
+    {"id": "v", "run": "x", "needs": ["a", 1]},
+    {"id": "w", "rn": "x"},
+    {"run": "x"},
+    {"id": 7, "run": "x"},
+]
+
+
+def test_steps_reduced_to_one_per_shape_give_the_whole_plans_verdict() -> None:
+    import random
+
+    from maestro_cli.plan import schema_shapes
+
+    validator = Draft202012Validator(schema._inlined(schema.plan_schema()))
+    chooser = random.Random(5)
+    reduced_some = 0
+    for _ in range(400):
+        steps = [dict(chooser.choice(STEPS), id=f"s{n}") if chooser.random() < 0.5 else dict(chooser.choice(STEPS)) for n in range(chooser.randint(2, 7))]
+        document = {"version": 1, "steps": steps}
+        one_per_shape = schema_shapes.reduced(document, validator.schema)
+        if one_per_shape is not None:
+            reduced_some += 1
+            assert validator.is_valid(one_per_shape) == validator.is_valid(document), steps
+    assert reduced_some > 100  # most documents had steps of one shape to fold
+
+
+def test_five_hundred_steps_of_one_shape_are_one_check() -> None:
+    from maestro_cli.plan import schema_shapes
+
+    validator = Draft202012Validator(schema._inlined(schema.plan_schema()))
+    document = {"version": 1, "steps": [{"id": f"s{n}", "run": "true"} for n in range(500)]}
+    assert schema_shapes.reduced(document, validator.schema) == {"version": 1, "steps": [{"id": "s0", "run": "true"}]}
+
+
+def test_a_keyword_a_shape_cannot_account_for_leaves_the_list_whole() -> None:
+    from maestro_cli.plan import schema_shapes
+
+    items = {"type": "object", "properties": {"id": {"type": "string"}}}
+    document = {"steps": [{"id": "a"}, {"id": "b"}]}
+    assert schema_shapes.reduced(document, {"properties": {"steps": {"type": "array", "items": items}}}) is not None
+    for unaccounted in ({"multipleOf": 2}, {"$ref": "#/$defs/x"}, {"if": {}, "then": {}}):
+        assert schema_shapes.reduced(document, {"properties": {"steps": {"type": "array", "items": {**items, **unaccounted}}}}) is None
+    assert schema_shapes.reduced(document, {"properties": {"steps": {"type": "array", "uniqueItems": True, "items": items}}}) is None
