@@ -15,6 +15,7 @@ upload threads, separate connect/read/write timeouts, TLS checked against certif
 from __future__ import annotations
 
 import base64
+import http.client  # with the module, not by the first request: see IndexClient
 import os
 import re
 import select
@@ -29,7 +30,6 @@ from ..errors import InputError, RemoteError
 from ..resilience import RetryableError
 
 if TYPE_CHECKING:
-    import http.client
     import ssl
 
     from .credentials import Repository
@@ -80,7 +80,12 @@ _Origin = tuple[str, str, int]  # scheme, host, port
 
 
 class IndexClient:
-    """Keep-alive connections to an index, shared by threads: each request checks one out and back in."""
+    """Keep-alive connections to an index, shared by threads: each request checks one out and back in.
+
+    http.client is imported with this module: imported by the first request instead, it held the
+    other upload threads behind the import lock, and the uploads paced to start apart (pacing.py)
+    all left together the moment it was done.
+    """
 
     def __init__(self, *, auth: tuple[str, str] | None, timeouts: Timeouts, ca_bundle: str | None = None) -> None:
         self.timeouts = timeouts
@@ -121,8 +126,6 @@ class IndexClient:
         headers: dict[str, str],
         sink: Callable[[bytes], None],
     ) -> tuple[int, str, dict[str, str]]:
-        import http.client
-
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
         route = self._route(origin)
@@ -171,8 +174,6 @@ class IndexClient:
 
     def _checkout(self, origin: _Origin, route: _Route) -> http.client.HTTPConnection:
         """An idle connection the server has not closed, or a new one."""
-        import http.client
-
         with self._lock:
             idle = self._idle.get(origin, [])
             while idle:

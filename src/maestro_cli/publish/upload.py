@@ -14,6 +14,7 @@ What twine users hit, and what this module does instead:
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -30,6 +31,7 @@ from .credentials import Repository
 from .distfiles import Distribution, form_fields
 from .index import Index, IndexFile, upload_url_hint
 from .order import upload_waves
+from .pacing import Pacer
 from .transport import Response, TransportError, failure, index_client, says_already_exists, server_message
 
 R = TypeVar("R")
@@ -100,6 +102,7 @@ class Uploader:
         self.index = Index(self.client, repository.index_urls)
         self.breaker = resilience.CircuitBreaker(options.circuit_threshold, name=repository.upload_url)
         self.policy = RetryPolicy(retries=options.retries)
+        self.pacer = Pacer(options.jobs)  # the parallel uploads' starts, spread over a round trip
         self.on_progress = on_progress or (lambda _progress: None)
         # what the index listed before this batch sent anything: one lookup per project, not per file,
         # shared by the threads that want it (the first asks, the others wait for its answer)
@@ -247,11 +250,14 @@ class Uploader:
     def _post(self, dist: Distribution) -> Response:
         fields = [*form_fields(dist), (":action", "file_upload"), ("protocol_version", "1")]
         body = multipart.encode(fields, file_field="content", path=dist.path, file_size=dist.size)
-        self.on_progress(Progress(dist.filename, dist.size, phase="start"))
         report = lambda n: self.on_progress(Progress(dist.filename, dist.size, advance=n))  # noqa: E731
         headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
+        started = self.pacer.wait_turn()
+        self.on_progress(Progress(dist.filename, dist.size, phase="start"))
         try:
-            return self.client.request("POST", self.repository.upload_url, body=body.chunks(report), headers=headers)
+            response = self.client.request("POST", self.repository.upload_url, body=body.chunks(report), headers=headers)
+            self.pacer.round_trip(time.monotonic() - started)
+            return response
         except TransportError as exc:
             raise failure(exc, f"sending {dist.filename}") from exc
         finally:
