@@ -91,3 +91,23 @@ def test_both_files_are_written_and_a_failure_to_write_one_is_raised(tmp_path: P
     with pytest.raises(IsADirectoryError):
         write_results(document)
     assert (tmp_path / "junit.xml").is_file()  # the other file was still written
+
+
+def test_texts_made_as_steps_finish_are_what_the_end_would_make() -> None:
+    from maestro_cli.plan.results import StepTexts
+
+    runs = (
+        step_run("ok", StepResult("passed", 0, duration=0.5)),
+        step_run("bad", StepResult("failed", 1, AWKWARD, 1.25, cases=[TestCase("t", "c", "failed", 0.1, "boom")]), attempts=2),
+        step_run("never", None),  # an interrupted run: this one never finished
+    )
+    texts = StepTexts()
+    for run in runs:
+        texts.on_event("started", run)
+        if run.done:
+            texts.on_event("finished", run)
+    whole = report(*runs)
+    assert results_json(whole, texts) == results_json(whole)
+    assert junit_xml(whole, texts) == junit_xml(whole)
+    assert json.loads(results_json(whole, texts))["steps"][2]["outcome"] == "skipped"
+    assert 'failures="1"' in junit_xml(whole, texts).splitlines()[1]  # the totals add up the kept suites

@@ -136,6 +136,10 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The results.json document (format ``maestro-results``, version 1)."""
+        return {**self.head_dict(), "steps": [run.to_dict() for run in self.steps]}
+
+    def head_dict(self) -> dict[str, Any]:
+        """The results.json document's own keys, its steps left out."""
         return {
             "format": RESULTS_FORMAT,
             "version": RESULTS_VERSION,
@@ -146,5 +150,4 @@ class RunReport:
             "finished": timestamp(self.finished),
             "outcome": self.outcome,
             "counts": self.counts(),
-            "steps": [run.to_dict() for run in self.steps],
         }

@@ -19,8 +19,8 @@ from ..errors import UsageError, did_you_mean
 from . import graph, plan_cache
 from .executor import AttemptExecutor, LocalExecutor
 from .model import Plan
-from .records import RunReport
-from .results import new_results_dir, write_results
+from .records import RunReport, StepRun
+from .results import StepTexts, new_results_dir, write_results
 from .scheduler import Listener, RunOptions, Scheduler
 
 
@@ -123,8 +123,15 @@ def execute(
     # absolute: steps run in other folders and find $MAESTRO_OUTPUT and $MAESTRO_RESULTS_DIR from there
     options = RunOptions(jobs=jobs or default_jobs(), selected=prepared.selected, results_dir=folder.resolve(), run_id=run_id, fail_fast=fail_fast)
     chosen = executor or LocalExecutor(prepared.registry, settings)
-    report = Scheduler(prepared.plan, chosen, options, listener).run()
-    written = write_results(report)
+    texts = StepTexts()
+
+    def on_event(event: str, run: StepRun) -> None:
+        texts.on_event(event, run)
+        if listener is not None:
+            listener(event, run)
+
+    report = Scheduler(prepared.plan, chosen, options, on_event).run()
+    written = write_results(report, texts)
     events.emit(
         "plan.finished",
         outcome=report.outcome,
