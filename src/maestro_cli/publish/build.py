@@ -44,6 +44,8 @@ _cwd_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class BuildSystem:
+    """A project's ``[build-system]`` table, with PEP 517's defaults filled in."""
+
     requires: list[str]
     backend: str
     backend_path: list[str]
@@ -51,6 +53,8 @@ class BuildSystem:
 
 @dataclass(frozen=True)
 class BuiltFile:
+    """One sdist or wheel written to the output folder."""
+
     path: Path
     size: int
     sha256: str
@@ -58,6 +62,8 @@ class BuiltFile:
 
 @dataclass
 class ProjectBuild:
+    """The files built from one project, and by which backend, where."""
+
     project: Path
     backend: str
     isolated: bool  # True: a fresh virtualenv; False: in maestro's process
@@ -66,6 +72,8 @@ class ProjectBuild:
 
 @dataclass(frozen=True)
 class BuildRequest:
+    """Everything ``maestro build`` was asked: which projects, where to, which kinds."""
+
     projects: list[Path]
     out: Path | None = None  # None: each project's own dist/
     sdist: bool = True

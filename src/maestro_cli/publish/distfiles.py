@@ -66,6 +66,8 @@ _FORM_FIELDS = {
 
 @dataclass(frozen=True)
 class FileDigest:
+    """A file's size and the two digests the upload form sends, from one pass over it."""
+
     size: int
     sha256: str
     blake2_256: str

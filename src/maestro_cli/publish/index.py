@@ -69,6 +69,8 @@ def upload_url_hint(url: str) -> str:
 
 @dataclass(frozen=True)
 class IndexFile:
+    """One file a project page lists: its name, where it is served, and the sha256 the page gives."""
+
     filename: str
     url: str
     sha256: str | None  # None when the index gives no hash; then the file is hashed on demand

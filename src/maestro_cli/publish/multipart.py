@@ -24,6 +24,8 @@ def _quote(value: str) -> str:
 
 @dataclass(frozen=True)
 class MultipartBody:
+    """An upload form: the fields encoded up front, the file read from disk as it is sent."""
+
     boundary: str
     head: bytes  # every field, then the file part's headers
     tail: bytes  # the end of the file part and the closing boundary

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PublishRequest:
+    """Everything ``maestro publish`` was asked: what to publish, where, and how."""
+
     paths: list[Path] = field(default_factory=list)  # empty: ./dist, or build . when there is no dist/
     target: RepositoryRequest = field(default_factory=RepositoryRequest)
     options: UploadOptions = field(default_factory=UploadOptions)
@@ -26,6 +28,8 @@ class PublishRequest:
 
 @dataclass
 class PublishResult:
+    """What a publish did: the projects it built and every file's outcome."""
+
     repository: str  # the upload URL, never with credentials
     index_url: str
     dry_run: bool

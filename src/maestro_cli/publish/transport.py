@@ -48,6 +48,8 @@ class TransportError(Exception):
 
 @dataclass(frozen=True)
 class Timeouts:
+    """Seconds to wait for a connection, for the server to read, and for it to answer."""
+
     connect: float = resilience.CONNECT_TIMEOUT
     read: float = resilience.READ_TIMEOUT
     write: float = resilience.WRITE_TIMEOUT
@@ -62,6 +64,8 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class Response:
+    """A server's whole answer: status, headers (names in lower case) and body."""
+
     status_code: int
     reason_phrase: str
     headers: dict[str, str]  # names in lower case

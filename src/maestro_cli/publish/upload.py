@@ -51,6 +51,8 @@ OK_OUTCOMES = frozenset({Outcome.UPLOADED, Outcome.SKIPPED, Outcome.WOULD_UPLOAD
 
 @dataclass(frozen=True)
 class UploadOptions:
+    """How a batch is uploaded: the publish command's options that reach the uploader."""
+
     skip_existing: bool = False
     dry_run: bool = False
     jobs: int = 4
@@ -63,6 +65,8 @@ class UploadOptions:
 
 @dataclass
 class FileResult:
+    """What became of one file: its outcome, the server's or maestro's message, the attempts made."""
+
     dist: Distribution
     outcome: Outcome
     message: str = ""
