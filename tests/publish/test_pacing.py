@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from maestro_cli.publish.pacing import Pacer
+from maestro_cli.publish.pacing import MAX_SPACING, Pacer
 
 
 def _starts(pacer: Pacer, threads: int) -> list[float]:
@@ -36,6 +36,12 @@ def test_parallel_starts_are_spaced_and_the_spacing_follows_the_shortest_round_t
     assert pacer.spacing == 0.1 / 5
     pacer.round_trip(0.05)
     assert pacer.spacing == 0.05 / 5
+
+
+def test_a_batch_of_large_files_is_spaced_no_more_than_an_index_needs():
+    pacer = Pacer(4)
+    pacer.round_trip(30.0)  # the shortest upload took half a minute: the network, not the index
+    assert pacer.spacing == MAX_SPACING
 
 
 def test_a_waiting_upload_goes_as_soon_as_a_round_trip_allows_it():

@@ -9,7 +9,7 @@ index free. Through a +50 ms proxy to pypiserver, four uploads at a time took 68
 started together and 60-66 ms paced.
 
 The spacing is the shortest round trip seen so far divided by one more than the number of parallel
-uploads: the starts are spread, and still come a little faster than the uploads can finish, so the
+uploads (at most MAX_SPACING): the starts are spread, and still come a little faster than the uploads can finish, so the
 pace never holds back a free connection for long. The shortest, not the latest: a long upload (a
 large file, a slow answer) says nothing about the network and must not slow the small files.
 Before any upload has come back, a guess (FIRST_SPACING) spreads the first ones; an upload waiting
@@ -25,6 +25,9 @@ from collections.abc import Callable
 # Seconds between the first starts, before any round trip is known: about an upload's work on a
 # one-process index (pypiserver: 7-8 ms), so that the first ones do not arrive together either.
 FIRST_SPACING = 0.010
+# The most the spacing grows to: well past an index's work on one upload, which is what spreading
+# avoids sharing; a batch whose shortest upload takes seconds (large files) gains nothing from more.
+MAX_SPACING = 0.1
 
 
 class Pacer:
@@ -62,5 +65,5 @@ class Pacer:
         with self._changed:
             if self._shortest is None or seconds < self._shortest:
                 self._shortest = seconds
-                self.spacing = seconds / (self.parallel + 1)
+                self.spacing = min(seconds / (self.parallel + 1), MAX_SPACING)
                 self._changed.notify_all()  # a shorter spacing may let a waiting upload go now
