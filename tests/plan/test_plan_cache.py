@@ -120,3 +120,24 @@ def test_a_damaged_entry_is_loaded_again(write_plan: Callable[[str], Path], tmp_
     (entry,) = (cache / "checked-plans").iterdir()
     entry.write_bytes(entry.read_bytes()[:40])
     assert prepare(path, cache_dir=cache).plan.steps[0].id == "a" and len(loads) == 2
+
+
+def test_check_and_run_share_the_entry_of_a_plan_without_secrets(write_plan: Callable[[str], Path], tmp_path: Path, loads: list[str]) -> None:
+    path = write_plan("version: 1\nsteps:\n  - id: a\n    run: 'true'\n")
+    cache = tmp_path / "cache"
+    prepare(path, require_secrets=False, cache_dir=cache)  # --check
+    prepare(path, require_secrets=True, cache_dir=cache)  # then the run
+    assert len(loads) == 1
+
+
+def test_a_plan_naming_secrets_is_checked_again_when_they_are_required(
+    write_plan: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maestro_cli.errors import PlanError
+
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    path = write_plan("version: 1\nsecrets: [API_TOKEN]\nsteps:\n  - id: a\n    run: 'true'\n")
+    cache = tmp_path / "cache"
+    prepare(path, require_secrets=False, cache_dir=cache)  # --check works without the secret
+    with pytest.raises(PlanError, match="API_TOKEN is not set"):
+        prepare(path, require_secrets=True, cache_dir=cache)

@@ -50,7 +50,8 @@ def plan_key(path: Path, registry: Registry, variables: Mapping[str, str], requi
         where,
         text,
         sorted(variables.items()),
-        require_secrets,
+        # only a plan naming secrets loads differently for --check: `run-plan --check` then a run share one entry
+        require_secrets if "secrets" in text else None,
         registry.installed,
         _code_fingerprint(registry),
         _environment_digest() if _READS_ENVIRONMENT.search(text) else None,
