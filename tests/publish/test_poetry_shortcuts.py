@@ -12,7 +12,7 @@ import fastjsonschema
 import pytest
 from poetry.core.version.requirements import _parser as poetry_pep508_parser
 
-from maestro_cli.publish.poetry_shortcuts import pruned_schema, simple_requirement_tree
+from maestro_cli.publish.poetry_shortcuts import mirrors_grammar, pruned_schema, simple_requirement_tree
 
 NAMES = ["packaging", "Foo.Bar_baz-1", "a", "9lives", "x-"]
 EXTRAS = ["", "[]", "[socks]", "[ socks , http2 ]", "[a,b,c]", "[bad extra]"]
@@ -74,6 +74,16 @@ def test_a_simple_line_gets_the_very_tree_lark_builds(lark_parse):
 )
 def test_anything_but_a_simple_line_is_left_to_lark(line):
     assert simple_requirement_tree(line) is None
+
+
+def test_the_shortcut_is_taken_only_with_the_grammar_it_mirrors():
+    from pathlib import Path
+
+    grammar = Path(poetry_pep508_parser._grammar).read_text(encoding="utf-8")
+    assert mirrors_grammar(grammar)  # the installed poetry-core's
+    another = grammar.replace("NAME: /[a-zA-Z0-9][a-zA-Z0-9-_.]*/", "NAME: /[a-zA-Z0-9][a-zA-Z0-9-_.+]*/")
+    assert another != grammar
+    assert not mirrors_grammar(another)
 
 
 def _poetry_schema(name: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from .. import fsutil
-from .poetry_shortcuts import pruned_schema, simple_requirement_tree
+from .poetry_shortcuts import mirrors_grammar, pruned_schema, simple_requirement_tree
 
 Validator = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -43,11 +43,20 @@ def prepare(cache_dir: Path | None) -> None:
         return  # another poetry-core than the one this was written against: it does its own work
     if callable(getattr(schemas, "_get_validator", None)):
         schemas._get_validator = functools.cache(functools.partial(_validator, schemas, folder))  # type: ignore[attr-defined]
-    for module, shortcut in ((requirements, simple_requirement_tree), (markers, None)):
+    for module in (requirements, markers):
         parser = getattr(module, "_parser", None)
         if parser is not None and getattr(parser, "_lark", "missing") is None:
+            shortcut = simple_requirement_tree if module is requirements and _mirrored(parser) else None
             parser.parse = functools.partial(_parse, parser, folder, shortcut)  # this instance only
     _prepared.add(folder)
+
+
+def _mirrored(parser: Any) -> bool:
+    """The PEP 508 grammar is the one the shortcut mirrors (a later poetry-core may change it)."""
+    try:
+        return mirrors_grammar(Path(parser._grammar).read_text(encoding="utf-8"))
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def _key(*parts: bytes | str) -> str:

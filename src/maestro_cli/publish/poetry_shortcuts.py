@@ -20,7 +20,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# The pep508.lark terminals, as poetry-core 2.x writes them; whitespace between them is WS_INLINE.
+# The lines of poetry-core's pep508.lark that the tokeniser below mirrors: another grammar (a later
+# poetry-core) may read a line otherwise, and then every line goes to lark (see mirrors_grammar).
+GRAMMAR_LINES = (
+    "start: _requirement",
+    "_requirement: _full_name (_MARKER_SEPARATOR marker_spec)?",
+    "_full_name: NAME _extras? (version_specification | _url)?",
+    "_extras: _L_BRACKET _extra? _R_BRACKET",
+    "_extra: EXTRA (_COMMA EXTRA)*",
+    "version_specification: (_version_many | _L_PAREN _version_many _R_PAREN)",
+    "_version_many: _single_version (_COMMA _single_version)*",
+    "_single_version: LEGACY_VERSION_CONSTRAINT",
+    "NAME: /[a-zA-Z0-9][a-zA-Z0-9-_.]*/",
+    "EXTRA: NAME",
+    r"LEGACY_VERSION_CONSTRAINT: /(~=|==|!=|<=|>=|<|>)\s*[^,;\s)]*/i",
+    '_L_BRACKET: "["',
+    '_R_BRACKET: "]"',
+    '_COMMA: ","',
+    "%import common.WS_INLINE",
+    "%ignore WS_INLINE",
+)
+# Those terminals as regular expressions; whitespace between them is WS_INLINE.
 _NAME = r"[a-zA-Z0-9][a-zA-Z0-9\-_.]*"
 _VERSION_CONSTRAINT = r"(?:~=|==|!=|<=|>=|<|>)[ \t]*[^,;\s)]*"  # LEGACY_VERSION_CONSTRAINT, no newlines
 _SPACE = r"[ \t]*"
@@ -46,6 +66,12 @@ def pruned_schema(schema: dict[str, Any], data: object) -> dict[str, Any]:
         for name, sub in properties.items()
     }
     return {**schema, "properties": kept}
+
+
+def mirrors_grammar(grammar: str) -> bool:
+    """Whether ``grammar`` (a pep508.lark's text) is the one simple_requirement_tree mirrors."""
+    lines = {line.strip() for line in grammar.splitlines()}
+    return all(line in lines for line in GRAMMAR_LINES)
 
 
 def simple_requirement_tree(text: str) -> Any | None:
