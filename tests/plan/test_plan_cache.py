@@ -141,3 +141,19 @@ def test_a_plan_naming_secrets_is_checked_again_when_they_are_required(
     prepare(path, require_secrets=False, cache_dir=cache)  # --check works without the secret
     with pytest.raises(PlanError, match="API_TOKEN is not set"):
         prepare(path, require_secrets=True, cache_dir=cache)
+
+
+def test_a_plan_whose_adapter_checks_the_file_system_is_checked_at_every_start(
+    write_plan: Callable[[str], Path], tmp_path: Path, loads: list[str]
+) -> None:
+    from maestro_cli.errors import PlanError
+
+    browser = tmp_path / "chromium"
+    browser.write_text("#!/bin/sh\n")
+    path = write_plan(f"version: 1\nsteps:\n  - id: ui\n    adapter: selenium\n    with: {{script: ui.py, executable: {browser}}}\n")
+    cache = tmp_path / "cache"
+    prepare(path, cache_dir=cache)
+    assert not (cache / "checked-plans").exists() and len(loads) == 1
+    browser.unlink()  # gone before the next run: that run's check must say so
+    with pytest.raises(PlanError, match="executable"):
+        prepare(path, cache_dir=cache)

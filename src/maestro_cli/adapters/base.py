@@ -12,6 +12,11 @@ only for the adapter's own faults (which the runner reports as an error of the s
 
 ``StepResult.to_dict()`` is the shape of one step in a run's ``results.json`` (see
 :data:`RESULTS_FORMAT`), which ``maestro report`` reads.
+
+An adapter whose ``check`` looks at nothing but the step (not the file system, not what is
+installed beyond the adapter's own distribution) may say so with a class attribute
+``CHECK_READS_ONLY_THE_STEP = True``: a plan whose steps all use such adapters is kept checked
+between runs (:mod:`maestro_cli.plan.plan_cache`); any other plan is checked at every start.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class HttpAdapter:
+    CHECK_READS_ONLY_THE_STEP = True  # see adapters/base.py: plans of such steps are kept checked
     name = "http"
     description = "Send an HTTP request and check status, JSON subset, body regex, headers and latency."
     options_schema: dict[str, Any] = {

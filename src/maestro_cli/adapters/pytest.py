@@ -26,6 +26,7 @@ _EXIT_MESSAGES = {
 
 
 class PytestAdapter:
+    CHECK_READS_ONLY_THE_STEP = True  # see adapters/base.py: plans of such steps are kept checked
     name = "pytest"
     description = "Run pytest in a subprocess; every test case is recorded from its JUnit XML."
     options_schema: dict[str, Any] = {

@@ -20,6 +20,7 @@ SHELLS: dict[str, list[str]] = {
 
 
 class ShellAdapter:
+    CHECK_READS_ONLY_THE_STEP = True  # see adapters/base.py: plans of such steps are kept checked
     name = "shell"
     description = "Run a command: a script through bash (or sh), or an argument list directly."
     options_schema: dict[str, Any] = {

@@ -8,7 +8,9 @@ them (a ``${{ }}`` template or an ``if:``), on the environment. All of that is t
 kept inside the entry and compared whole when it is read: an entry serves exactly the same inputs,
 never a near miss. One entry per plan file: a plan edited a hundred times leaves one entry.
 
-A plan that names secrets is never kept: their values would be written to the cache folder.
+A plan that names secrets is never kept: their values would be written to the cache folder. Nor
+is a plan with a step whose adapter's ``check`` may look beyond the step (the browser adapters
+look for the browser's executable); adapters say they do not (see adapters/base.py).
 """
 
 from __future__ import annotations
@@ -68,10 +70,18 @@ def read(cache_dir: Path, key: tuple[Any, ...]) -> Plan | None:
     return plan if kept_key == key and isinstance(plan, Plan) else None
 
 
-def write(cache_dir: Path, key: tuple[Any, ...], plan: Plan) -> None:
-    if plan.secrets:
+def write(cache_dir: Path, key: tuple[Any, ...], plan: Plan, registry: Registry) -> None:
+    """Keep ``plan`` for ``key``, unless it names secrets or an adapter's check may look beyond the step."""
+    if plan.secrets or not all(_checks_only_the_step(registry, step.adapter) for step in plan.steps):
         return
     store_cache(_entry(cache_dir, key), pickle.dumps((key, plan), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _checks_only_the_step(registry: Registry, adapter: str) -> bool:
+    """Whether the adapter's ``check`` reads nothing but the step (see adapters/base.py): a browser
+    adapter's looks for the browser's executable, which may be gone by the next run."""
+    info = registry.adapters.get(adapter)
+    return info is not None and getattr(info.adapter, "CHECK_READS_ONLY_THE_STEP", False) is True
 
 
 def _entry(cache_dir: Path, key: tuple[Any, ...]) -> Path:

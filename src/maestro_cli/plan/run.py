@@ -70,7 +70,7 @@ def _checked_plan(plan_file: Path, registry: Registry, variables: Mapping[str, s
 
     plan = load_plan(plan_file, registry, variables=variables, require_secrets=require_secrets, cache_dir=cache_dir)
     if cache_dir is not None and key is not None:
-        plan_cache.write(cache_dir, key, plan)
+        plan_cache.write(cache_dir, key, plan, registry)
     return plan
 
 
