@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import itertools
 import json
 from importlib.resources import files
 from typing import Any
 
-import fastjsonschema
 import pytest
 from poetry.core.version.requirements import _parser as poetry_pep508_parser
 
 from maestro_cli.publish.poetry_shortcuts import mirrors_grammar, pruned_schema, simple_requirement_tree
+
+# poetry-core's vendored copy, the one its backend compiles with: importing poetry.core (above) put
+# its _vendor folder on sys.path; a fresh install has no fastjsonschema of its own
+fastjsonschema = importlib.import_module("fastjsonschema")
 
 NAMES = ["packaging", "Foo.Bar_baz-1", "a", "9lives", "x-"]
 EXTRAS = ["", "[]", "[socks]", "[ socks , http2 ]", "[a,b,c]", "[bad extra]"]
