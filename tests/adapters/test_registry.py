@@ -124,24 +124,3 @@ def test_entry_points_are_cached_until_something_is_installed(tmp_path: Path, pl
     after_install = _entry_points_in(plugin_path, cache)
     assert after_install["more"] == ("echo_plugin:EchoAdapter", "maestro-more", "2.0")
     assert after_install["echo"] == ("echo_plugin:Renamed", "maestro-test-plugins", "0.1")
-
-
-def test_entry_points_are_found_as_importlib_metadata_finds_them(tmp_path: Path, plugin_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from importlib import metadata
-
-    from maestro_cli.adapters.registry import ENTRY_POINT_GROUP, EntryPoint, _scan_entry_points
-
-    egg = plugin_path / "Maestro.Eggs-1.2-py3.11.egg-info"  # setuptools' older layout, and its PKG-INFO
-    egg.mkdir()
-    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: Maestro.Eggs\nVersion: 1.2\n\nName: not a header\n")
-    (egg / "entry_points.txt").write_text("# a comment\n[console_scripts]\negg = x:y\n\n[maestro.adapters]\n  egg =  echo_plugin:EchoAdapter [extra]\n")
-    shadowed = tmp_path / "later"  # the same distribution later on the path: the first one wins
-    (shadowed / "maestro_test_plugins-0.2.dist-info").mkdir(parents=True)
-    (shadowed / "maestro_test_plugins-0.2.dist-info" / "entry_points.txt").write_text("[maestro.adapters]\nshadowed = x:y\n")
-    monkeypatch.syspath_prepend(str(shadowed))
-    monkeypatch.syspath_prepend(str(plugin_path))
-    expected = sorted((EntryPoint(ep.name, ep.value, ep.dist.name, ep.dist.version) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)), key=lambda ep: ep.name)
-    found = sorted(_scan_entry_points(), key=lambda ep: ep.name)
-    assert found == expected
-    assert EntryPoint("egg", "echo_plugin:EchoAdapter [extra]", "Maestro.Eggs", "1.2") in found
-    assert "shadowed" not in {ep.name for ep in found}

@@ -6,12 +6,11 @@ to instantiate or to satisfy the :class:`~maestro_cli.adapters.base.Adapter` pro
 with a problem naming it, never a crash (pdm's ``Core.load_plugins``): callers show the problems
 as warnings.
 
-Reading entry points through :mod:`importlib.metadata` costs about a tenth of a second (its
-import alone pulls in the email parser), more than a whole no-op step: the group is read from the
-distributions' entry_points.txt files directly (see :func:`_scan_entry_points`), and what is found
-is kept in the cache folder, keyed by what could change it: the import path and the modification
-times of its folders and of every ``*.dist-info``/``*.egg-info`` in them (pip rewrites those on
-every install, upgrade or removal).
+Reading entry points through :mod:`importlib.metadata` costs about a tenth of a second at every
+start (its import alone pulls in the email parser), more than a whole no-op step. So the entry
+points found are kept in the cache folder, keyed by what could change them: the import path and
+the modification times of its folders and of every ``*.dist-info``/``*.egg-info`` in them (pip
+rewrites those on every install, upgrade or removal).
 """
 
 from __future__ import annotations
@@ -112,7 +111,15 @@ def entry_points(cache_dir: Path | None = None, fingerprint: list[list[object]] 
                 return [EntryPoint(*row) for row in cached["entry_points"]]
         except (OSError, ValueError, KeyError, TypeError):  # no cache yet, or one from another version
             pass
-    found = sorted(_scan_entry_points(), key=lambda ep: ep.name)
+    from importlib import metadata
+
+    found = sorted(
+        (
+            EntryPoint(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
+            for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+        ),
+        key=lambda ep: ep.name,
+    )
     if cache is not None:
         from ..fsutil import store_cache
 
@@ -135,71 +142,6 @@ def _install_fingerprint() -> list[list[object]]:
         except OSError:  # a missing folder: its absence is the fingerprint
             fingerprint.append([folder, None])
     return fingerprint
-
-
-def _scan_entry_points() -> list[EntryPoint]:
-    """The group's entry points as ``importlib.metadata.entry_points(group=...)`` finds them, read
-    from each distribution's entry_points.txt: the import path in order, the first distribution of
-    each name winning (pip's rule too). importlib.metadata would cost 55 ms of imports (the email
-    parser, zipfile, csv) and parse the metadata of every distribution; here only those declaring an
-    adapter have their metadata read, for its name and version headers.
-    """
-    found: list[EntryPoint] = []
-    seen: set[str] = set()
-    for folder in sys.path:
-        try:
-            names = sorted(os.listdir(folder or "."))
-        except OSError:  # a missing folder, or a zip file
-            continue
-        for name in names:
-            stem, _, kind = name.rpartition(".")
-            if kind not in ("dist-info", "egg-info"):
-                continue
-            project = re.sub(r"[-_.]+", "_", stem.partition("-")[0]).lower()
-            if project in seen:
-                continue
-            seen.add(project)
-            metadata_folder = os.path.join(folder or ".", name)
-            pairs = _section_pairs(_read_text(os.path.join(metadata_folder, "entry_points.txt")), ENTRY_POINT_GROUP)
-            if pairs:
-                headers = _headers(_read_text(os.path.join(metadata_folder, "METADATA" if kind == "dist-info" else "PKG-INFO")))
-                found += [EntryPoint(key, value, headers.get("name"), headers.get("version")) for key, value in pairs]
-    return found
-
-
-def _read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return stream.read()
-    except (OSError, UnicodeDecodeError):  # not there (most distributions declare no entry point)
-        return ""
-
-
-def _section_pairs(text: str, section: str) -> list[tuple[str, str]]:
-    """``name = value`` lines of one ``[section]`` of an entry_points.txt, read as importlib.metadata does."""
-    pairs: list[tuple[str, str]] = []
-    current = None
-    for line in (line.strip() for line in text.splitlines()):
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line.strip("[]")
-        elif current == section and "=" in line:
-            key, value = line.split("=", 1)
-            pairs.append((key.strip(), value.strip()))
-    return pairs
-
-
-def _headers(text: str) -> dict[str, str]:
-    """The Name and Version headers of core metadata (the first of each, before the body)."""
-    headers: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            break
-        key, sep, value = line.partition(":")
-        if sep and key.lower() in ("name", "version"):
-            headers.setdefault(key.lower(), value.strip())
-    return headers
 
 
 def _discover(cache_dir: Path | None) -> Registry:
