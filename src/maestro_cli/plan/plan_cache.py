@@ -22,7 +22,7 @@ import sys
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from ..adapters.registry import Registry
 from ..fsutil import store_cache
@@ -39,42 +39,57 @@ _READS_ENVIRONMENT = re.compile(r"\$\{\{|\bif\b")
 _CODE_FOLDERS = (Path(__file__).parent, Path(__file__).parent.parent / "adapters")
 
 
-def plan_key(path: Path, registry: Registry, variables: Mapping[str, str], require_secrets: bool) -> tuple[Any, ...] | None:
-    """Everything a checked plan depends on; None when the plan cannot be read (the loader says why)."""
+class PlanKey(NamedTuple):
+    """Everything a checked plan depends on, compared whole when an entry is read."""
+
+    format: int
+    shown: str  # the plan's path as given
+    where: str  # and resolved
+    text: str
+    variables: list[tuple[str, str]]
+    # only a plan naming secrets loads differently for --check: `run-plan --check` then a run share one entry
+    require_secrets: bool | None
+    installed: str  # the adapters found, and what they were found from
+    code: list[tuple[str, int, int]]
+    environment: str | None  # a digest, only when the plan can read the environment
+
+
+def plan_key(path: Path, registry: Registry, variables: Mapping[str, str], require_secrets: bool) -> PlanKey | None:
+    """The key of ``path``'s checked plan; None when the plan cannot be read (the loader says why)."""
     try:
         text = path.read_text(encoding="utf-8")
         where = str(path.resolve())
     except (OSError, UnicodeDecodeError, RuntimeError):
         return None
-    return (
-        _FORMAT,
-        str(path),
-        where,
-        text,
-        sorted(variables.items()),
-        # only a plan naming secrets loads differently for --check: `run-plan --check` then a run share one entry
-        require_secrets if "secrets" in text else None,
-        registry.installed,
-        _code_fingerprint(registry),
-        _environment_digest() if _READS_ENVIRONMENT.search(text) else None,
+    return PlanKey(
+        format=_FORMAT,
+        shown=str(path),
+        where=where,
+        text=text,
+        variables=sorted(variables.items()),
+        require_secrets=require_secrets if "secrets" in text else None,
+        installed=registry.installed,
+        code=_code_fingerprint(registry),
+        environment=_environment_digest() if _READS_ENVIRONMENT.search(text) else None,
     )
 
 
-def read(cache_dir: Path, key: tuple[Any, ...]) -> Plan | None:
+def read(cache_dir: Path, key: PlanKey) -> Plan | None:
     """The plan kept for exactly ``key``, or None."""
     try:
         with open(_entry(cache_dir, key), "rb") as stream:
             kept_key, plan = pickle.load(stream)
     except Exception:  # no entry yet, or one another version of maestro wrote: load the plan again
         return None
-    return plan if kept_key == key and isinstance(plan, Plan) else None
+    # kept as a plain tuple: an entry does not depend on this class being importable under its name
+    return plan if tuple(kept_key) == tuple(key) and isinstance(plan, Plan) else None
 
 
-def write(cache_dir: Path, key: tuple[Any, ...], plan: Plan, registry: Registry) -> None:
+def write(cache_dir: Path, key: PlanKey, plan: Plan, registry: Registry) -> None:
     """Keep ``plan`` for ``key``, unless it names secrets or an adapter's check may look beyond the step."""
     if plan.secrets or not all(_checks_only_the_step(registry, step.adapter) for step in plan.steps):
         return
-    store_cache(_entry(cache_dir, key), pickle.dumps((key, plan), protocol=pickle.HIGHEST_PROTOCOL))
+    store_cache(_entry(cache_dir, key), pickle.dumps((tuple(key), plan), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _checks_only_the_step(registry: Registry, adapter: str) -> bool:
@@ -84,10 +99,9 @@ def _checks_only_the_step(registry: Registry, adapter: str) -> bool:
     return info is not None and getattr(info.adapter, "CHECK_READS_ONLY_THE_STEP", False) is True
 
 
-def _entry(cache_dir: Path, key: tuple[Any, ...]) -> Path:
+def _entry(cache_dir: Path, key: PlanKey) -> Path:
     """The entry's file: named by the plan's path (as given and resolved), so one per plan file."""
-    shown, where = key[1], key[2]
-    return cache_dir / _FOLDER / f"{zlib.crc32(f'{shown}:{where}'.encode()):08x}.pickle"
+    return cache_dir / _FOLDER / f"{zlib.crc32(f'{key.shown}:{key.where}'.encode()):08x}.pickle"
 
 
 def _code_fingerprint(registry: Registry) -> list[tuple[str, int, int]]:

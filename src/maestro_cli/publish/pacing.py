@@ -9,8 +9,8 @@ index free. Through a +50 ms proxy to pypiserver, four uploads at a time took 68
 started together and 60-66 ms paced.
 
 The spacing is the shortest round trip seen so far divided by one more than the number of parallel
-uploads (at most MAX_SPACING): the starts are spread, and still come a little faster than the uploads can finish, so the
-pace never holds back a free connection for long. The shortest, not the latest: a long upload (a
+uploads (at most MAX_SPACING): the starts are spread, and still come a little faster than the
+uploads can finish, so the pace never holds back a free connection for long. The shortest, not the latest: a long upload (a
 large file, a slow answer) says nothing about the network and must not slow the small files.
 Before any upload has come back, a guess (FIRST_SPACING) spreads the first ones; an upload waiting
 for its turn starts as soon as a measured round trip allows it.
