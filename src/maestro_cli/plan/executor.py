@@ -16,7 +16,6 @@ import io
 import os
 import threading
 import time
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,25 +51,35 @@ class LocalExecutor:
     def __init__(self, registry: Registry, settings: Mapping[str, Any] | None = None) -> None:
         self.registry = registry
         self.settings = dict(settings or {})
-        self._made: set[Path] = set()
+        self._made: set[str] = set()
         self._environ = dict(os.environ)  # copied once: os.environ decodes every value on each read
 
     def execute(self, request: AttemptRequest) -> StepResult:
         step = request.step
         started = time.monotonic()
-        logs = request.log_path.parent
-        self._make_dir(logs)
+        log_path = os.fspath(request.log_path)
+        logs = os.path.dirname(log_path)
+        if logs not in self._made:  # once per folder: a plan of 500 steps should not cost 500 mkdirs
+            os.makedirs(logs, exist_ok=True)
+            self._made.add(logs)
         # beside the log, and not created here: a step that writes no output costs no file
-        output_file = logs / f".{step.id}.outputs-{request.attempt}"
-        with ScrubbedLog(request.log_path) as log:
+        output_file = f"{logs}/.{step.id}.outputs-{request.attempt}"
+        with ScrubbedLog(log_path) as log:
             log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
             context = StepContext(
                 workdir=request.workdir,
-                env=self._environment(request, output_file),
+                env={
+                    **self._environ,
+                    **step.env,
+                    "MAESTRO_OUTPUT": output_file,
+                    "MAESTRO_STEP_ID": step.id,
+                    "MAESTRO_ATTEMPT": str(request.attempt),
+                    "MAESTRO_RESULTS_DIR": os.fspath(request.results_dir),
+                },
                 results_dir=request.results_dir,
-                attachments_dir=request.results_dir.joinpath("attachments", step.id),
+                attachments_dir=request.results_dir / "attachments" / step.id,
                 log=log,
-                output_file=output_file,
+                output_file=Path(output_file),
                 attempt=request.attempt,
                 deadline=started + step.timeout if step.timeout else None,
                 cancel=request.cancel,
@@ -79,33 +88,19 @@ class LocalExecutor:
             try:
                 result = self.registry.get(step.adapter).run(step, context)
             except Exception as exc:  # the adapter's own fault: the step fails, the run goes on
+                import traceback  # only now: a run whose adapters never fail does not pay its import
+
                 log.write(traceback.format_exc())
                 result = StepResult("failed", message=f"adapter '{step.adapter}' failed: {type(exc).__name__}: {exc}")
             if result.outcome == "failed" and request.cancel.is_set():
                 result.outcome = "cancelled"
         outputs = read_outputs(output_file)
         if outputs is not None:
-            output_file.unlink(missing_ok=True)
+            context.output_file.unlink(missing_ok=True)
             result.outputs = {**outputs, **result.outputs}
         if not result.duration:
             result.duration = time.monotonic() - started
         return result
-
-    def _make_dir(self, folder: Path) -> None:
-        """mkdir once per folder and executor: a plan of 500 steps should not cost 500 system calls."""
-        if folder not in self._made:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._made.add(folder)
-
-    def _environment(self, request: AttemptRequest, output_file: Path) -> dict[str, str]:
-        return {
-            **self._environ,
-            **request.step.env,
-            "MAESTRO_OUTPUT": str(output_file),
-            "MAESTRO_STEP_ID": request.step.id,
-            "MAESTRO_ATTEMPT": str(request.attempt),
-            "MAESTRO_RESULTS_DIR": str(request.results_dir),
-        }
 
 
 class ScrubbedLog(io.TextIOBase):
@@ -117,7 +112,7 @@ class ScrubbedLog(io.TextIOBase):
     system calls, for each of a plan's steps.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         super().__init__()
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
 
@@ -136,11 +131,12 @@ class ScrubbedLog(io.TextIOBase):
         super().close()
 
 
-def read_outputs(path: Path) -> dict[str, str] | None:
+def read_outputs(path: Path | str) -> dict[str, str] | None:
     """``KEY=VALUE`` lines a step wrote to ``$MAESTRO_OUTPUT`` (later lines win); None: no file."""
     outputs: dict[str, str] = {}
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            text = stream.read()
     except OSError:
         return None
     for line in text.splitlines():

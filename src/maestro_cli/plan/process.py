@@ -44,6 +44,8 @@ _CANCEL_POLL = 0.05
 # After the command exited, how long to keep reading output that its last children still write.
 _DRAIN_SECONDS = 1.0
 _CHUNK = 65536
+# looked up once: the codec registry's lookup is a no-op step's share of a microsecond budget
+_UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ class _LogSink:
 
     def __init__(self, log: TextIO | None) -> None:
         self._log = log
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = _UTF8_DECODER(errors="replace")
         self._partial = ""
 
     def read_from(self, fd: int) -> bool:
