@@ -6,7 +6,6 @@ exclusive ``flock`` is held, so lines from several processes never interleave or
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import getpass
 import io
@@ -120,6 +119,8 @@ def export(records: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
+        import csv  # only for this export: every audited command imports this module
+
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()

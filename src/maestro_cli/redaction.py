@@ -22,8 +22,10 @@ SECRET_ENV_VARS = (
 # Command-line options whose following value is a secret.
 SECRET_OPTIONS = ("-p", "--password", "--token")
 
-# Bounded scheme length and a word boundary keep this linear on long lines without URLs.
-_URL_PASSWORD = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+# Bounded scheme length and a word boundary keep this linear on long lines without URLs. A pattern,
+# compiled (and kept by `re`) on first use: most starts meet no URL, and its compilation costs more
+# than the rest of this module's import.
+_URL_PASSWORD = r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@"
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -44,7 +46,8 @@ def register_from_environment(environ: dict[str, str] | None = None) -> None:
     for name in SECRET_ENV_VARS:
         register(env.get(name))
     for name in ("MAESTRO_QUEUE", "MAESTRO_REPOSITORY_URL", "TWINE_REPOSITORY_URL"):
-        match = _URL_PASSWORD.search(env.get(name, ""))
+        url = env.get(name, "")
+        match = re.search(_URL_PASSWORD, url) if "://" in url else None
         if match:
             register(match.group("pw"))
 
@@ -54,7 +57,7 @@ def scrub(text: str) -> str:
     if not text:
         return text
     if "://" in text:
-        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        text = re.sub(_URL_PASSWORD, lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     with _lock:
         # longest first, so a secret containing another one is masked whole
         for secret in sorted(_secrets, key=len, reverse=True):

@@ -31,10 +31,6 @@ from .model import Plan
 # Bumped whenever what an entry holds changes shape.
 _FORMAT = 1
 _FOLDER = "checked-plans"
-# What lets a plan read the environment while it is loaded: a template, or an `if:` expression
-# (evaluated once with every step passed, so that a typo fails before the run). A plan that merely
-# mentions "if" somewhere is keyed by the environment too: a wasted entry at worst, never a wrong one.
-_READS_ENVIRONMENT = re.compile(r"\$\{\{|\bif\b")
 # maestro's code that turns a plan's text into a checked plan (editable installs change it in place)
 _CODE_FOLDERS = (Path(__file__).parent, Path(__file__).parent.parent / "adapters")
 
@@ -70,7 +66,7 @@ def plan_key(path: Path, registry: Registry, variables: Mapping[str, str], requi
         require_secrets=require_secrets if "secrets" in text else None,
         installed=registry.installed,
         code=_code_fingerprint(registry),
-        environment=_environment_digest() if _READS_ENVIRONMENT.search(text) else None,
+        environment=_environment_digest() if _reads_environment(text) else None,
     )
 
 
@@ -120,6 +116,15 @@ def _code_fingerprint(registry: Registry) -> list[tuple[str, int, int]]:
             continue
         fingerprint.append((file, stat.st_mtime_ns, stat.st_size))
     return fingerprint
+
+
+def _reads_environment(text: str) -> bool:
+    """Whether the plan can read the environment while it is loaded: a template, or an `if:`
+    expression (evaluated once with every step passed, so that a typo fails before the run). A
+    plan that merely mentions "if" somewhere is keyed by the environment too: a wasted entry at
+    worst, never a wrong one."""
+    # substring tests first: the word-boundary search alone takes a millisecond over 500 steps
+    return "${{" in text or ("if" in text and re.search(r"\bif\b", text) is not None)
 
 
 def _environment_digest() -> str:

@@ -11,17 +11,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import events
 from ..adapters.registry import Registry, load_registry
 from ..errors import UsageError, did_you_mean
 from . import graph, plan_cache
-from .executor import AttemptExecutor, LocalExecutor
 from .model import Plan
-from .records import RunReport, StepRun
-from .results import StepTexts, new_results_dir, write_results
-from .scheduler import Listener, RunOptions, Scheduler
+
+if TYPE_CHECKING:
+    from .executor import AttemptExecutor
+    from .records import RunReport, StepRun
+    from .scheduler import Listener
 
 
 @dataclass
@@ -119,6 +120,11 @@ def execute(
     executor: AttemptExecutor | None = None,
 ) -> RunReport:
     """Run the selected steps; results are written even when interrupted (``report.interrupted``)."""
+    # here, not at the top: `run-plan --check` and `--dry-run` run nothing, and skip their import
+    from .executor import LocalExecutor
+    from .results import StepTexts, new_results_dir, write_results
+    from .scheduler import RunOptions, Scheduler
+
     folder, run_id = new_results_dir(results_base, results_dir, force=force)
     # absolute: steps run in other folders and find $MAESTRO_OUTPUT and $MAESTRO_RESULTS_DIR from there
     options = RunOptions(jobs=jobs or default_jobs(), selected=prepared.selected, results_dir=folder.resolve(), run_id=run_id, fail_fast=fail_fast)
