@@ -28,7 +28,9 @@ from .errors import ConfigError, Location, did_you_mean
 PROJECT_FILE = "maestro.toml"
 
 
-@dataclass(frozen=True)
+# No generated __repr__/__eq__ here: nothing prints or compares these, and each generated method is
+# compiled at every start (see errors.Location).
+@dataclass(frozen=True, repr=False, eq=False)
 class ConfigItem:
     """One configuration key: its name, type, default, environment variable and whether it is secret."""
 
@@ -74,7 +76,7 @@ ITEMS: tuple[ConfigItem, ...] = (
 ITEMS_BY_NAME: dict[str, ConfigItem] = {item.name: item for item in ITEMS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Value:
     """A key's value and where it came from (default, file, environment, flag)."""
 
@@ -91,7 +93,7 @@ class Value:
         return redaction.scrub(str(self.value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Settings:
     """Every key's value for one invocation, flags on top."""
 

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-@dataclass
+# no generated __repr__/__eq__: compiled at every start for nothing (see errors.Location)
+@dataclass(repr=False, eq=False)
 class Console:
     """Verbosity, colour and the two streams, decided once per invocation."""
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 
-@dataclass(frozen=True)
+# No generated __repr__/__eq__ here: listeners read the fields, and each generated method is
+# compiled at every start (see errors.Location).
+@dataclass(frozen=True, repr=False, eq=False)
 class Artifact:
     """Something an action produced or sent: a path or a URL, with the sha256 of its content."""
 
@@ -45,7 +47,7 @@ def _sha256() -> Any:
     return sha256()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Event:
     """One thing a core did, as the listeners (the audit log) receive it."""
 

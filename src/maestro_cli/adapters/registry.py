@@ -34,7 +34,9 @@ _CACHE_FILE = "adapter-entry-points.json"
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?(\[.*\])?\s*$")
 
 
-@dataclass(frozen=True)
+# No generated __repr__/__eq__ here: nothing prints or compares these, and each generated method is
+# compiled at every start (see errors.Location).
+@dataclass(frozen=True, repr=False, eq=False)
 class AdapterInfo:
     """An installed adapter and the entry point it came from."""
 
@@ -44,7 +46,7 @@ class AdapterInfo:
     version: str | None = None  # that distribution's version
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Registry:
     """The installed adapters by name, and the plugins that failed to load."""
 

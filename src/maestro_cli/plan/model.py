@@ -18,7 +18,9 @@ DEFAULT_HEALTH_TIMEOUT = 30.0
 DEFAULT_HEALTH_INTERVAL = 0.2
 
 
-@dataclass(frozen=True)
+# No generated __repr__/__eq__ here: nothing prints or compares a plan's parts, and each generated
+# method is compiled at every start of run-plan (see errors.Location).
+@dataclass(frozen=True, repr=False, eq=False)
 class HealthCheck:
     """How a service is known to be up: an HTTP answer, an open TCP port or a command's exit 0."""
 
@@ -31,7 +33,7 @@ class HealthCheck:
         return f"{self.kind} {self.target}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class Service:
     """A long-running process started for the steps that list it."""
 
@@ -43,7 +45,7 @@ class Service:
     location: Location
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Step:
     """One step after matrix expansion; strings reading ``steps.*`` are still templates (Deferred)."""
 
@@ -73,7 +75,7 @@ class Step:
         return not self.continue_on_error
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Plan:
     """A validated plan: its steps after matrix expansion, its services, env, vars and secrets."""
 

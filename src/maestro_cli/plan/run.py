@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .scheduler import Listener
 
 
-@dataclass
+# no generated __repr__/__eq__: compiled at every start for nothing (see errors.Location)
+@dataclass(repr=False, eq=False)
 class PreparedPlan:
     """A loaded plan, the steps the selection picked and the adapters that run them."""
 
@@ -38,7 +39,7 @@ class PreparedPlan:
         return self.plan.levels(self.selected)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class Selection:
     """What --only, --skip and --only-tags asked for."""
 
