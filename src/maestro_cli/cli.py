@@ -10,16 +10,15 @@ import atexit
 import gc
 import os
 import sys
-import traceback
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, redaction
-from .context import State
-from .errors import ExitCode, MaestroError
+from . import __version__
 
 if TYPE_CHECKING:
     import typer
+
+    from .context import State
 
 HELP = (
     "Carve reusable packages out of legacy Python repos, publish them, "
@@ -125,7 +124,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _attach_audit(state: State) -> None:
+def _attach_audit(state: "State") -> None:
     """Record core events in the audit log, resolving its path only when the first event comes."""
     from . import events
 
@@ -146,6 +145,8 @@ def _attach_audit(state: State) -> None:
 # A start (typer, the command and its core, a plan of 500 steps) allocates a few hundred thousand
 # objects that live as long as the process; at Python's default pace (a collection every 700
 # allocations) the cyclic GC spent 20-40 ms tracing them. A collection every 100k, as mypy does.
+# This module imports the rest of maestro only inside main, under these thresholds: its own
+# imports (dataclasses, pathlib, traceback) cost a dozen collections (3 ms) when done at its top.
 _GC_THRESHOLDS = (100_000, 20, 20)
 
 
@@ -153,23 +154,32 @@ def main(argv: list[str] | None = None) -> int:
     """Run maestro; every expected failure becomes one line and an exit code here, and only here."""
     if argv is None:  # the console script: registered before anything else, so it runs last
         atexit.register(_leave_before_teardown)
-    args = list(sys.argv[1:] if argv is None else argv)
-    redaction.register_argv(args)
-    redaction.register_from_environment()
-    if args == ["--version"]:  # the fast path: no typer import for the commonest probe
-        sys.stdout.write(f"maestro {__version__}\n")
-        return _exit(argv, ExitCode.OK)
     thresholds = gc.get_threshold()
     gc.set_threshold(*_GC_THRESHOLDS)
     try:
-        code = _run(args)
+        code = _run(list(sys.argv[1:] if argv is None else argv))
     finally:
-        gc.set_threshold(*thresholds)  # as they were, for whoever called main in-process
+        # as they were, for whoever called main in-process; the console script leaves with them
+        # raised, or its exit would pay one last collection of everything the start allocated
+        if argv is not None:
+            gc.set_threshold(*thresholds)
     return _exit(argv, code)
 
 
 def _run(args: list[str]) -> int:
+    from . import redaction
+    from .errors import ExitCode, MaestroError
+
+    redaction.register_argv(args)
+    redaction.register_from_environment()
+    if args == ["--version"]:  # the fast path: no typer import for the commonest probe
+        sys.stdout.write(f"maestro {__version__}\n")
+        return ExitCode.OK
+    import traceback
+
     import typer
+
+    from .context import State
 
     state = State(debug=os.environ.get("MAESTRO_DEBUG", "") not in ("", "0"), argv=args)
     _attach_audit(state)
@@ -232,6 +242,9 @@ def _leave_before_teardown() -> None:
 
 def _write_crash_log(args: list[str]) -> str:
     import tempfile
+    import traceback
+
+    from . import redaction
 
     fd, path = tempfile.mkstemp(prefix="maestro-crash-", suffix=".log")
     with os.fdopen(fd, "w") as stream:
