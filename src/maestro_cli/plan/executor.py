@@ -51,35 +51,34 @@ class LocalExecutor:
     def __init__(self, registry: Registry, settings: Mapping[str, Any] | None = None) -> None:
         self.registry = registry
         self.settings = dict(settings or {})
-        self._made: set[str] = set()
+        self._made: set[Path] = set()
         self._environ = dict(os.environ)  # copied once: os.environ decodes every value on each read
 
     def execute(self, request: AttemptRequest) -> StepResult:
         step = request.step
         started = time.monotonic()
-        log_path = os.fspath(request.log_path)
-        logs = os.path.dirname(log_path)
+        logs = request.log_path.parent
         if logs not in self._made:  # once per folder: a plan of 500 steps should not cost 500 mkdirs
-            os.makedirs(logs, exist_ok=True)
+            logs.mkdir(parents=True, exist_ok=True)
             self._made.add(logs)
         # beside the log, and not created here: a step that writes no output costs no file
-        output_file = f"{logs}/.{step.id}.outputs-{request.attempt}"
-        with ScrubbedLog(log_path) as log:
+        output_file = logs / f".{step.id}.outputs-{request.attempt}"
+        with ScrubbedLog(request.log_path) as log:
             log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
             context = StepContext(
                 workdir=request.workdir,
                 env={
                     **self._environ,
                     **step.env,
-                    "MAESTRO_OUTPUT": output_file,
+                    "MAESTRO_OUTPUT": str(output_file),
                     "MAESTRO_STEP_ID": step.id,
                     "MAESTRO_ATTEMPT": str(request.attempt),
                     "MAESTRO_RESULTS_DIR": os.fspath(request.results_dir),
                 },
                 results_dir=request.results_dir,
-                attachments_dir=request.results_dir / "attachments" / step.id,
+                attachments_dir=request.results_dir.joinpath("attachments", step.id),
                 log=log,
-                output_file=Path(output_file),
+                output_file=output_file,
                 attempt=request.attempt,
                 deadline=started + step.timeout if step.timeout else None,
                 cancel=request.cancel,
@@ -96,7 +95,7 @@ class LocalExecutor:
                 result.outcome = "cancelled"
         outputs = read_outputs(output_file)
         if outputs is not None:
-            context.output_file.unlink(missing_ok=True)
+            output_file.unlink(missing_ok=True)
             result.outputs = {**outputs, **result.outputs}
         if not result.duration:
             result.duration = time.monotonic() - started
@@ -112,7 +111,7 @@ class ScrubbedLog(io.TextIOBase):
     system calls, for each of a plan's steps.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path) -> None:
         super().__init__()
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
 
