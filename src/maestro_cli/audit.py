@@ -25,7 +25,7 @@ EXPORT_FORMATS = ("jsonl", "json", "csv")
 CSV_FIELDS = ("timestamp", "command", "action", "outcome", "user", "host", "version", "arguments", "artifacts")
 
 
-# no generated __repr__/__eq__: compiled at every audited start for nothing (see errors.Location)
+# only __init__ generated: the rest would be compiled at every audited start for nothing (see errors.Location)
 @dataclass(repr=False, eq=False)
 class AuditLog:
     """Listens to core events and appends a record for each, on behalf of one command invocation."""

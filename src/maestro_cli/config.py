@@ -28,9 +28,8 @@ from .errors import ConfigError, Location, did_you_mean
 PROJECT_FILE = "maestro.toml"
 
 
-# No generated __repr__/__eq__ here: nothing prints or compares these, and each generated method is
-# compiled at every start (see errors.Location).
-@dataclass(frozen=True, repr=False, eq=False)
+# only __init__ generated: nothing prints, compares or assigns to these (see errors.Location)
+@dataclass(repr=False, eq=False)
 class ConfigItem:
     """One configuration key: its name, type, default, environment variable and whether it is secret."""
 
@@ -76,7 +75,7 @@ ITEMS: tuple[ConfigItem, ...] = (
 ITEMS_BY_NAME: dict[str, ConfigItem] = {item.name: item for item in ITEMS}
 
 
-@dataclass(frozen=True, repr=False, eq=False)
+@dataclass(repr=False, eq=False)
 class Value:
     """A key's value and where it came from (default, file, environment, flag)."""
 
@@ -93,7 +92,7 @@ class Value:
         return redaction.scrub(str(self.value))
 
 
-@dataclass(frozen=True, repr=False, eq=False)
+@dataclass(repr=False, eq=False)
 class Settings:
     """Every key's value for one invocation, flags on top."""
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-# no generated __repr__/__eq__: compiled at every start for nothing (see errors.Location)
+# only __init__ generated: the rest would be compiled at every start for nothing (see errors.Location)
 @dataclass(repr=False, eq=False)
 class Console:
     """Verbosity, colour and the two streams, decided once per invocation."""

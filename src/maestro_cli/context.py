@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .config import Settings
 
 
-# no generated __repr__/__eq__: compiled at every start for nothing (see errors.Location)
+# only __init__ generated: the rest would be compiled at every start for nothing (see errors.Location)
 @dataclass(repr=False, eq=False)
 class State:
     """What one invocation carries from the root options to the command."""

@@ -19,9 +19,10 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
-# No generated __repr__/__eq__ on maestro's internal dataclasses that nothing prints or compares:
-# each generated method is compiled when its module is imported, at every start (0.1-0.2 ms each).
-@dataclass(frozen=True, repr=False, eq=False)
+# Maestro's internal dataclasses that nothing prints, compares or assigns to are built without
+# __repr__, __eq__ and frozen's __setattr__/__delattr__: each method a dataclass generates is
+# compiled when its module is imported, at every start (0.1-0.2 ms each).
+@dataclass(repr=False, eq=False)
 class Location:
     """Where in a user's file a problem is: rendered as ``file:line:col``."""
 

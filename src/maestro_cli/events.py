@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 
-# No generated __repr__/__eq__ here: listeners read the fields, and each generated method is
-# compiled at every start (see errors.Location).
-@dataclass(frozen=True, repr=False, eq=False)
+# only __init__ generated: listeners read the fields, nothing assigns to them (see errors.Location)
+@dataclass(repr=False, eq=False)
 class Artifact:
     """Something an action produced or sent: a path or a URL, with the sha256 of its content."""
 
@@ -54,7 +53,7 @@ def _sha256(size: int) -> Any:
     return sha256()
 
 
-@dataclass(frozen=True, repr=False, eq=False)
+@dataclass(repr=False, eq=False)
 class Event:
     """One thing a core did, as the listeners (the audit log) receive it."""
 

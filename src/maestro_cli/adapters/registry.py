@@ -34,9 +34,8 @@ _CACHE_FILE = "adapter-entry-points.json"
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?(\[.*\])?\s*$")
 
 
-# No generated __repr__/__eq__ here: nothing prints or compares these, and each generated method is
-# compiled at every start (see errors.Location).
-@dataclass(frozen=True, repr=False, eq=False)
+# only __init__ generated: nothing prints, compares or assigns to these (see errors.Location)
+@dataclass(repr=False, eq=False)
 class AdapterInfo:
     """An installed adapter and the entry point it came from."""
 

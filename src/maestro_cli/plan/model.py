@@ -18,9 +18,8 @@ DEFAULT_HEALTH_TIMEOUT = 30.0
 DEFAULT_HEALTH_INTERVAL = 0.2
 
 
-# No generated __repr__/__eq__ here: nothing prints or compares a plan's parts, and each generated
-# method is compiled at every start of run-plan (see errors.Location).
-@dataclass(frozen=True, repr=False, eq=False)
+# only __init__ generated: nothing prints, compares or assigns to a plan's parts (see errors.Location)
+@dataclass(repr=False, eq=False)
 class HealthCheck:
     """How a service is known to be up: an HTTP answer, an open TCP port or a command's exit 0."""
 
@@ -33,7 +32,7 @@ class HealthCheck:
         return f"{self.kind} {self.target}"
 
 
-@dataclass(frozen=True, repr=False, eq=False)
+@dataclass(repr=False, eq=False)
 class Service:
     """A long-running process started for the steps that list it."""
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .scheduler import Listener
 
 
-# no generated __repr__/__eq__: compiled at every start for nothing (see errors.Location)
+# only __init__ generated: the rest would be compiled at every start for nothing (see errors.Location)
 @dataclass(repr=False, eq=False)
 class PreparedPlan:
     """A loaded plan, the steps the selection picked and the adapters that run them."""
