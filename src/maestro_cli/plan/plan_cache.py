@@ -16,7 +16,6 @@ look for the browser's executable); adapters say they do not (see adapters/base.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import sys
 import zlib
@@ -27,6 +26,11 @@ from typing import NamedTuple
 from ..adapters.registry import Registry
 from ..fsutil import store_cache
 from .model import Plan
+
+try:  # pickle's C core alone: pickle.py around it (its pure-Python pickler) costs 1.5 ms to import
+    from _pickle import dumps, load
+except ImportError:  # an interpreter without it
+    from pickle import dumps, load
 
 # Bumped whenever what an entry holds changes shape.
 _FORMAT = 1
@@ -74,7 +78,7 @@ def read(cache_dir: Path, key: PlanKey) -> Plan | None:
     """The plan kept for exactly ``key``, or None."""
     try:
         with open(_entry(cache_dir, key), "rb") as stream:
-            kept_key, plan = pickle.load(stream)
+            kept_key, plan = load(stream)
     except Exception:  # no entry yet, or one another version of maestro wrote: load the plan again
         return None
     # kept as a plain tuple: an entry does not depend on this class being importable under its name
@@ -85,7 +89,7 @@ def write(cache_dir: Path, key: PlanKey, plan: Plan, registry: Registry) -> None
     """Keep ``plan`` for ``key``, unless it names secrets or an adapter's check may look beyond the step."""
     if plan.secrets or not all(_checks_only_the_step(registry, step.adapter) for step in plan.steps):
         return
-    store_cache(_entry(cache_dir, key), pickle.dumps((tuple(key), plan), protocol=pickle.HIGHEST_PROTOCOL))
+    store_cache(_entry(cache_dir, key), dumps((tuple(key), plan), protocol=-1))  # -1: the highest protocol
 
 
 def _checks_only_the_step(registry: Registry, adapter: str) -> bool:
