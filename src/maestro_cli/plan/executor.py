@@ -27,7 +27,7 @@ from ..adapters.base import StepContext, StepResult, StepSpec
 from ..adapters.registry import Registry
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # only __init__ generated (see errors.Location)
 class AttemptRequest:
     """Everything needed to run one attempt; plain data, so a queue can carry it."""
 

@@ -27,7 +27,7 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") if moment else None
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # only __init__ generated (see errors.Location)
 class AttemptRecord:
     """One attempt of a step, as results.json lists it."""
 
@@ -49,7 +49,7 @@ class AttemptRecord:
         }
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # only __init__ generated (see errors.Location)
 class StepRun:
     """One step through the run: pending, then running, then a final result."""
 
@@ -111,7 +111,7 @@ class StepRun:
         }
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # only __init__ generated (see errors.Location)
 class RunReport:
     """A whole run: every step's record, when it started and finished, whether it was interrupted."""
 

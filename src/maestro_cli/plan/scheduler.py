@@ -41,7 +41,7 @@ RETRY_JITTER = 0.25
 Listener = Callable[[str, StepRun], None]
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # only __init__ generated (see errors.Location)
 class RunOptions:
     """How one run goes: jobs at once, the selected steps, where results go."""
 
