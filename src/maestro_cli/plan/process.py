@@ -44,7 +44,7 @@ _CANCEL_POLL = 0.05
 # After the command exited, how long to keep reading output that its last children still write.
 _DRAIN_SECONDS = 1.0
 _CHUNK = 65536
-# looked up once: the codec registry's lookup is a no-op step's share of a microsecond budget
+# looked up once, not for every step: getincrementaldecoder searches the codec registry each call
 _UTF8_DECODER = codecs.getincrementaldecoder("utf-8")
 
 
