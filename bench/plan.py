@@ -10,9 +10,10 @@ to `finished`, start-up excluded), and the ratios. Targets: 500 no-ops ≤ 1.5×
 The no-op pair runs twice: in the temporary folder, and in a tmpfs folder (/dev/shm) when there is
 one. maestro writes a log file per step and xargs writes none, so the filesystem's cost of creating
 a file is part of the comparison: on an ext4 mounted without a journal (as this project's build
-machine is), each new file's inode is picked past every inode deleted in the last 30 seconds
-(ext4's recently_deleted check), which costs 0.1-1 ms per file after other jobs deleted files; a
-journaled ext4 or tmpfs does not do that. The second row shows the comparison without it.
+machine is), each new file's inode is picked past every inode deleted in the last 60 seconds, or
+300 while the inode table's block is dirty (ext4's recently_deleted check), which costs 0.1-1 ms
+per file within minutes of other jobs (or an earlier run of this script) deleting files; a journaled
+ext4 or tmpfs does not do that. The second row shows the comparison without it.
 """
 
 from __future__ import annotations
