@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,7 @@ def test_exit_codes_are_the_documented_ones() -> None:
         "FAILURES": 1,
         "BAD_INPUT": 2,
         "INTERNAL": 70,
+        "OUTPUT_LOST": 74,
         "INTERRUPTED": 130,
     }
 
@@ -167,3 +169,12 @@ def test_the_console_script_leaves_without_the_interpreters_teardown() -> None:
     from maestro_cli.cli import _exit
 
     assert _exit([], 3) == 3  # in-process: the code comes back
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device every write to fails with ENOSPC")
+def test_output_lost_at_exit_is_an_error_not_a_silent_success() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    maestro = Path(sys.executable).parent / "maestro"
+    with open("/dev/full", "w") as full:
+        lost = subprocess.run([str(maestro), "--version"], stdout=full, stderr=subprocess.PIPE, text=True, env=environment, check=False)
+    assert (lost.returncode, lost.stderr) == (74, "error: cannot write stdout: No space left on device\n")

@@ -232,12 +232,21 @@ def _leave_before_teardown() -> None:
     """
     if _decided_exit_code is None:  # main never got to decide: let Python report what happened
         return
-    for stream in (sys.stdout, sys.stderr):
+    from .errors import ExitCode
+
+    code = _decided_exit_code
+    for name, stream in (("stdout", sys.stdout), ("stderr", sys.stderr)):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a reader that went away (maestro ... | head), or closed
+        except (BrokenPipeError, ValueError):  # a reader that went away (maestro ... | head), or closed
             pass
-    os._exit(_decided_exit_code)
+        except OSError as exc:  # the output is lost (a full disk): never a 0 as if it were written
+            code = ExitCode.OUTPUT_LOST
+            try:
+                os.write(2, f"error: cannot write {name}: {exc.strerror or exc}\n".encode())
+            except OSError:
+                pass
+    os._exit(code)
 
 
 def _write_crash_log(args: list[str]) -> str:

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     FAILURES = 1  # the job ran and found failures (tests failed, an upload failed, ...)
     BAD_INPUT = 2  # bad usage, bad input, bad configuration
     INTERNAL = 70  # a bug in maestro (EX_SOFTWARE): never confused with the job's own failures
+    OUTPUT_LOST = 74  # stdout or stderr could not be written at exit, e.g. a full disk (EX_IOERR)
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
