@@ -124,3 +124,13 @@ def test_entry_points_are_cached_until_something_is_installed(tmp_path: Path, pl
     after_install = _entry_points_in(plugin_path, cache)
     assert after_install["more"] == ("echo_plugin:EchoAdapter", "maestro-more", "2.0")
     assert after_install["echo"] == ("echo_plugin:Renamed", "maestro-test-plugins", "0.1")
+
+
+def test_other_files_written_on_the_import_path_keep_the_cached_entry_points(tmp_path: Path, plugin_path: Path) -> None:
+    """A checkout's root is on the path of an editable install: what a run writes there is no install."""
+    cache = tmp_path / "cache"
+    first = _entry_points_in(plugin_path, cache)
+    declared = plugin_path / "maestro_test_plugins-0.1.dist-info" / "entry_points.txt"
+    declared.write_text(declared.read_text().replace("echo = echo_plugin:EchoAdapter", "echo = echo_plugin:Renamed"))
+    (plugin_path / "demo-report.html").write_text("<html></html>")  # the folder's own time changes
+    assert _entry_points_in(plugin_path, cache) == first

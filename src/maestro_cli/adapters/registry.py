@@ -9,8 +9,8 @@ as warnings.
 Reading entry points through :mod:`importlib.metadata` costs about a tenth of a second at every
 start (its import alone pulls in the email parser), more than a whole no-op step. So the entry
 points found are kept in the cache folder, keyed by what could change them: the import path and
-the modification times of its folders and of every ``*.dist-info``/``*.egg-info`` in them (pip
-rewrites those on every install, upgrade or removal).
+the modification times of every ``*.dist-info``/``*.egg-info`` in its folders (pip rewrites those on
+every install, upgrade or removal).
 """
 
 from __future__ import annotations
@@ -129,17 +129,19 @@ def entry_points(cache_dir: Path | None = None, fingerprint: list[list[object]] 
 
 
 def _install_fingerprint() -> list[list[object]]:
-    """Import path folders and metadata folders with their modification times (nanoseconds)."""
+    """The import path, and the metadata folders in each of its folders with their modification
+    times (nanoseconds). A folder's own time is left out: its metadata folders already show what
+    was installed or removed, and anything else written there (a checkout's root is on the path of
+    an editable install) must not make the next start read every distribution again."""
     fingerprint: list[list[object]] = []
     for folder in sys.path:
         try:
-            fingerprint.append([folder, os.stat(folder or ".").st_mtime_ns])
             with os.scandir(folder or ".") as entries:
-                fingerprint += sorted(
-                    [entry.name, entry.stat().st_mtime_ns] for entry in entries if entry.name.endswith((".dist-info", ".egg-info"))
-                )
+                found = sorted([entry.name, entry.stat().st_mtime_ns] for entry in entries if entry.name.endswith((".dist-info", ".egg-info")))
+            fingerprint.append([folder, "folder"])
+            fingerprint += found
         except NotADirectoryError:  # a zip file on the path: its own time stands for its content
-            pass
+            fingerprint.append([folder, os.stat(folder).st_mtime_ns])
         except OSError:  # a missing folder: its absence is the fingerprint
             fingerprint.append([folder, None])
     return fingerprint
