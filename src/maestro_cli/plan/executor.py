@@ -16,6 +16,7 @@ import io
 import os
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,23 +59,14 @@ class LocalExecutor:
         step = request.step
         started = time.monotonic()
         logs = request.log_path.parent
-        if logs not in self._made:  # once per folder: a plan of 500 steps should not cost 500 mkdirs
-            logs.mkdir(parents=True, exist_ok=True)
-            self._made.add(logs)
+        self._make_dir(logs)
         # beside the log, and not created here: a step that writes no output costs no file
         output_file = logs / f".{step.id}.outputs-{request.attempt}"
         with ScrubbedLog(request.log_path) as log:
             log.write(f"--- maestro: {step.id}, attempt {request.attempt}, adapter {step.adapter}\n")
             context = StepContext(
                 workdir=request.workdir,
-                env={
-                    **self._environ,
-                    **step.env,
-                    "MAESTRO_OUTPUT": str(output_file),
-                    "MAESTRO_STEP_ID": step.id,
-                    "MAESTRO_ATTEMPT": str(request.attempt),
-                    "MAESTRO_RESULTS_DIR": os.fspath(request.results_dir),
-                },
+                env=self._environment(request, output_file),
                 results_dir=request.results_dir,
                 attachments_dir=request.results_dir.joinpath("attachments", step.id),
                 log=log,
@@ -87,8 +79,6 @@ class LocalExecutor:
             try:
                 result = self.registry.get(step.adapter).run(step, context)
             except Exception as exc:  # the adapter's own fault: the step fails, the run goes on
-                import traceback  # only now: a run whose adapters never fail does not pay its import
-
                 log.write(traceback.format_exc())
                 result = StepResult("failed", message=f"adapter '{step.adapter}' failed: {type(exc).__name__}: {exc}")
             if result.outcome == "failed" and request.cancel.is_set():
@@ -100,6 +90,22 @@ class LocalExecutor:
         if not result.duration:
             result.duration = time.monotonic() - started
         return result
+
+    def _make_dir(self, folder: Path) -> None:
+        """mkdir once per folder and executor: a plan of 500 steps should not cost 500 system calls."""
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+
+    def _environment(self, request: AttemptRequest, output_file: Path) -> dict[str, str]:
+        return {
+            **self._environ,
+            **request.step.env,
+            "MAESTRO_OUTPUT": str(output_file),
+            "MAESTRO_STEP_ID": request.step.id,
+            "MAESTRO_ATTEMPT": str(request.attempt),
+            "MAESTRO_RESULTS_DIR": str(request.results_dir),
+        }
 
 
 class ScrubbedLog(io.TextIOBase):
@@ -130,12 +136,11 @@ class ScrubbedLog(io.TextIOBase):
         super().close()
 
 
-def read_outputs(path: Path | str) -> dict[str, str] | None:
+def read_outputs(path: Path) -> dict[str, str] | None:
     """``KEY=VALUE`` lines a step wrote to ``$MAESTRO_OUTPUT`` (later lines win); None: no file."""
     outputs: dict[str, str] = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            text = stream.read()
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     for line in text.splitlines():

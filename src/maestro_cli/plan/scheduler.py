@@ -181,11 +181,9 @@ class Scheduler:
     def _should_run(self, run: StepRun) -> bool:
         if self.interrupted:
             return False
-        condition = run.step.condition
-        if condition == "success()":  # the default: no functions to build, no jinja
-            return self._success(run)
         functions = self._condition_functions(run)
-        if condition in expressions.STATUS_CONDITIONS:  # no jinja either
+        condition = run.step.condition
+        if condition in expressions.STATUS_CONDITIONS:  # the common case needs no jinja
             return functions[condition[:-2]]()
         try:
             return expressions.evaluate(condition, {**self._template_context(run), **functions})
@@ -227,15 +225,13 @@ class Scheduler:
         }
         return {**self._base_context, "matrix": run.step.matrix, "steps": steps}
 
-    def _success(self, run: StepRun) -> bool:
-        return not self.stopping.is_set() and all(self.runs[a].ok_for_dependents for a in self.ancestors[run.id])
-
     def _condition_functions(self, run: StepRun) -> dict[str, Callable[[], bool]]:
         needed = [self.runs[a] for a in self.ancestors[run.id]]
+        stopping = self.stopping.is_set()
         return {
-            "success": lambda: self._success(run),
+            "success": lambda: not stopping and all(n.ok_for_dependents for n in needed),
             "failure": lambda: any(n.outcome in FAILING and not n.ok_for_dependents for n in needed),
-            "cancelled": self.stopping.is_set,
+            "cancelled": lambda: stopping,
             "always": lambda: True,
         }
 
